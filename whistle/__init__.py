@@ -1,0 +1,1 @@
+"""whistle: an anonymous whistleblowing and complaint-handling service."""
