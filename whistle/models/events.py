@@ -41,7 +41,7 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     object: Mapped[str | None] = mapped_column(String(80))  # e.g. "case:<id>", "officer:<id>"
     detail: Mapped[str | None] = mapped_column(Text)  # never case content or identity
-    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)  # no forks
     hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
 
 

@@ -1,0 +1,1 @@
+"""One blueprint per audience: reporter (public, no JavaScript), officer, admin."""

@@ -1,0 +1,1 @@
+"""Domain services: the logic routes call. No Flask request objects in here."""
