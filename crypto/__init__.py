@@ -20,12 +20,28 @@ from .errors import (
     WrongPassphrase,
 )
 from .kdf import PASSPHRASE_DEFAULT, TICKET_DEFAULT, Argon2Params, derive_key
+from .keys import PrivateKey, PublicKey
+from .stream import (
+    StreamEncryptor,
+    decrypt_stream,
+    encrypt_stream,
+    encrypted_size,
+    iter_decrypt,
+)
 from .suites import SUITE_MLKEM768_X25519, SUITE_X25519, VERSION
+from .tickets import (
+    dummy_reporter_key,
+    new_ticket,
+    parse_ticket,
+    reporter_key,
+    ticket_lookup_id,
+)
 
 __all__ = [
     "VERSION",
     "SUITE_MLKEM768_X25519",
     "SUITE_X25519",
+    # errors
     "CryptoError",
     "DecryptionError",
     "WrongPassphrase",
@@ -35,12 +51,30 @@ __all__ = [
     "UnsupportedSuite",
     "TicketTypo",
     "ShareError",
+    # symmetric
     "generate_key",
     "encrypt",
     "decrypt",
+    # Argon2id
     "Argon2Params",
     "PASSPHRASE_DEFAULT",
     "TICKET_DEFAULT",
     "derive_key",
+    # HPKE keys
+    "PrivateKey",
+    "PublicKey",
+    # tickets
+    "new_ticket",
+    "parse_ticket",
+    "ticket_lookup_id",
+    "reporter_key",
+    "dummy_reporter_key",
+    # streams
+    "encrypt_stream",
+    "decrypt_stream",
+    "iter_decrypt",
+    "StreamEncryptor",
+    "encrypted_size",
+    # helpers
     "constant_time_equal",
 ]
