@@ -20,7 +20,10 @@ from .errors import (
     WrongPassphrase,
 )
 from .kdf import PASSPHRASE_DEFAULT, TICKET_DEFAULT, Argon2Params, derive_key
+from .envelope import Envelope
 from .keys import PrivateKey, PublicKey
+from .sealed import needs_reseal, open_sealed_key, reseal, seal_private_key, sealed_params
+from .shares import Share, combine_shares, split_secret
 from .stream import (
     StreamEncryptor,
     decrypt_stream,
@@ -63,6 +66,18 @@ __all__ = [
     # HPKE keys
     "PrivateKey",
     "PublicKey",
+    # sealed private keys
+    "seal_private_key",
+    "open_sealed_key",
+    "reseal",
+    "sealed_params",
+    "needs_reseal",
+    # envelopes
+    "Envelope",
+    # shares
+    "Share",
+    "split_secret",
+    "combine_shares",
     # tickets
     "new_ticket",
     "parse_ticket",
