@@ -1,0 +1,1 @@
+"""Web plumbing shared by every blueprint: headers, sessions, limits, language, errors, logs."""
