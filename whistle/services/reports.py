@@ -1,0 +1,284 @@
+"""Filing a report from the web form (DESIGN.md §3; docs/ARCHITECTURE.md "How the service uses the keys").
+
+One call, one database transaction: the case row, its encrypted fields, the case key wrapped
+to the ticket and to the receiving unit's verifikator team, the identity/witness blobs under a
+separate identity key split between the UKI and PYB custodian teams, the "filed" event and the
+acknowledgement in the thread. Evidence files are moved into the store only after the commit;
+if the transaction fails their encrypted temp files are discarded, so no half-written record
+and no orphan file survives.
+
+No Flask here. The ticket is returned to the caller and is never stored or logged.
+"""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+import crypto
+from crypto import PublicKey
+
+from ..db import transaction
+from ..domain.constants import Category, Channel, Kind, Role, Status, Text
+from ..models import (
+    Case,
+    CaseField,
+    CaseKeyWrap,
+    Event,
+    IdentityBlob,
+    IdentityShare,
+    Message,
+    Team,
+    Unit,
+    new_id,
+    utcnow,
+)
+from . import audit
+from .calendar_store import load_calendar, today as local_today
+from .casekeys import CaseCipher, identity_share_context, wrap_for_team, wrap_for_ticket
+from .reporter_files import StagedFile, attach_staged, finish_staged
+
+REGISTER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U to misread
+REGISTER_SYMBOLS = 6
+TITLE_MAX = 80
+
+# Names of the encrypted report fields (case_fields.name); the officer side reads the same names.
+REPORT_FIELDS: tuple[str, ...] = ("who", "who_position", "what", "when", "where", "how")
+TITLE_FIELD = "title"
+IDENTITY_FIELDS: tuple[str, ...] = ("name", "nik", "address", "phone", "email", "position")
+
+ANONYMOUS = "anonymous"
+CONFIDENTIAL = "confidential"
+
+
+@dataclass(frozen=True)
+class Witness:
+    name: str = ""
+    contact: str = ""
+    note: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"name": self.name, "contact": self.contact, "note": self.note}
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """A validated report (whistle.forms.reporter produces it)."""
+
+    kind: Kind
+    category: Category
+    unit_id: int | None
+    who: str
+    who_position: str
+    what: str
+    when: str
+    where: str
+    how: str
+    anonymity: str = ANONYMOUS
+    identity: dict[str, str] = field(default_factory=dict)  # keys from IDENTITY_FIELDS
+    witnesses: tuple[Witness, ...] = ()
+
+    def fields(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in REPORT_FIELDS}
+
+
+class ReportRefused(Exception):
+    """The report cannot be filed as given; ``text`` is shown to the reporter (id/en)."""
+
+    def __init__(self, code: str, text: Text) -> None:
+        super().__init__(text.en)
+        self.code = code
+        self.text = text
+
+
+NOT_ACCEPTING = Text(
+    "Unit ini belum dapat menerima laporan melalui situs ini. Silakan coba lagi nanti atau pilih unit lain.",
+    "This unit cannot accept reports through this site yet. Please try again later or choose another unit.",
+)
+NO_CUSTODIANS = Text(
+    "Saat ini laporan rahasia dengan identitas atau data saksi belum dapat diterima, karena petugas "
+    "penyimpan identitas belum ditetapkan. Anda tetap dapat melapor secara anonim tanpa identitas "
+    "dan tanpa data saksi.",
+    "Confidential reports with identity or witness details cannot be accepted yet, because no "
+    "identity custodians have been appointed. You can still report anonymously, without identity "
+    "or witness details.",
+)
+UNKNOWN_UNIT = Text("Unit yang dipilih tidak dikenal.", "The chosen unit is unknown.")
+
+
+def make_title(what: str) -> str:
+    """A short one-line summary for the officers' inbox: the first words of "what happened"."""
+    flat = " ".join(what.split())
+    if len(flat) <= TITLE_MAX:
+        return flat
+    cut = flat[:TITLE_MAX].rsplit(" ", 1)[0] or flat[:TITLE_MAX]
+    return cut + "…"
+
+
+def new_register_no(year: int) -> str:
+    body = "".join(secrets.choice(REGISTER_ALPHABET) for _ in range(REGISTER_SYMBOLS))
+    return f"WBS-{year}-{body}"
+
+
+def _unique_register_no(db: Session, year: int) -> str:
+    # 32^6 ≈ 10^9 numbers a year: a clash is rare, but it must never fail the report.
+    while True:
+        candidate = new_register_no(year)
+        if db.scalar(select(Case.id).where(Case.register_no == candidate)) is None:
+            return candidate
+
+
+def accepting_units(db: Session) -> list[Unit]:
+    """Active units with a verifikator team: the only ones a reporter may choose."""
+    return list(db.scalars(
+        select(Unit).join(Team, Team.unit_id == Unit.id)
+        .where(Unit.active.is_(True), Team.role == Role.VERIFIKATOR.value)
+        .order_by(Unit.name)
+    ).all())
+
+
+def _team(db: Session, unit_id: int, role: Role) -> Team | None:
+    return db.scalar(select(Team).where(Team.unit_id == unit_id, Team.role == role.value))
+
+
+def _custodian(db: Session, unit_id: int, role: Role) -> Team | None:
+    """The unit's own custodian team, else the first unit's that has one (often the head office)."""
+    return _team(db, unit_id, role) or db.scalar(
+        select(Team).where(Team.role == role.value).order_by(Team.unit_id).limit(1)
+    )
+
+
+def _receiving_unit(db: Session, unit_id: int | None) -> Unit:
+    if unit_id is None:
+        units = accepting_units(db)
+        if not units:
+            raise ReportRefused("not_accepting", NOT_ACCEPTING)
+        return units[0]
+    unit = db.get(Unit, unit_id)
+    if unit is None or not unit.active:
+        raise ReportRefused("unknown_unit", UNKNOWN_UNIT)
+    return unit
+
+
+def acknowledgement(register_no: str, due_on: date) -> str:
+    """The system's first message in the thread, in both languages (the reader's may change)."""
+    day = due_on.isoformat()
+    return (
+        f"Laporan Anda telah kami terima dengan nomor register {register_no}. Petugas akan "
+        f"memeriksa kelengkapannya paling lambat {day}. Pantau laporan ini dengan tiket Anda.\n\n"
+        f"We have received your report, register number {register_no}. An officer will check that "
+        f"it is complete by {day} at the latest. Follow it with your ticket."
+    )
+
+
+def file_report(
+    factory: sessionmaker[Session],
+    report: ReportInput,
+    *,
+    pepper: bytes,
+    files: Sequence[StagedFile] = (),
+    store: object | None = None,
+    kdf_slot: Callable[[], AbstractContextManager[object]] | None = None,
+) -> tuple[Case, str]:
+    """File ``report``; return (case, ticket). Raises ReportRefused with a reporter-facing text.
+
+    ``files`` are already cleaned and encrypted into ``store``'s temp area; they are committed
+    after the database commit, or discarded on any failure. ``kdf_slot`` bounds concurrent
+    Argon2 work (whistle.web.limits.argon2_slot).
+    """
+    if kdf_slot is None:
+        from ..web.limits import argon2_slot as kdf_slot  # works without an app context too
+    ticket = crypto.new_ticket()
+    salt = secrets.token_bytes(16)
+    # Argon2 first, outside the transaction: it must not hold SQLite's write lock for ~20 ms.
+    with kdf_slot():
+        reporter_key = crypto.reporter_key(ticket, salt)
+    case_key = crypto.generate_key()
+    try:
+        with transaction(factory) as db:
+            case = _write_case(db, report, ticket, salt, reporter_key, case_key, pepper, files)
+    except BaseException:
+        finish_staged(store, files, committed=False)
+        raise
+    finish_staged(store, files, committed=True)
+    return case, ticket
+
+
+def _write_case(db: Session, report: ReportInput, ticket: str, salt: bytes, reporter_key: bytes,
+                case_key: bytes, pepper: bytes, files: Sequence[StagedFile]) -> Case:
+    unit = _receiving_unit(db, report.unit_id)
+    verifikator = _team(db, unit.id, Role.VERIFIKATOR)
+    if verifikator is None:
+        raise ReportRefused("not_accepting", NOT_ACCEPTING)
+    identity = {k: v for k, v in report.identity.items() if k in IDENTITY_FIELDS and v}
+    if report.anonymity != CONFIDENTIAL:
+        identity = {}  # "fully anonymous" means no identity, whatever else was posted
+    witnesses = [w.as_dict() for w in report.witnesses if any(w.as_dict().values())]
+    custodians: tuple[Team, Team] | None = None
+    if identity or witnesses:
+        uki, pyb = _custodian(db, unit.id, Role.UKI), _custodian(db, unit.id, Role.PYB)
+        if uki is None or pyb is None:
+            raise ReportRefused("no_custodians", NO_CUSTODIANS)
+        custodians = (uki, pyb)
+
+    today = local_today()
+    due_on = load_calendar(db).deadline_for(Status.RECEIVED, today)
+    case_id = new_id()
+    case = Case(
+        id=case_id, register_no=_unique_register_no(db, today.year), kind=report.kind.value,
+        category=report.category.value, channel=Channel.WEB.value, status=Status.RECEIVED.value,
+        unit_id=unit.id, team_id=verifikator.id, anonymity=CONFIDENTIAL if identity else ANONYMOUS,
+        has_identity=bool(identity), has_witnesses=bool(witnesses), received_at=utcnow(),
+        step_started_on=today, due_on=due_on, is_late=False, needs_attention=True,
+        ticket_lookup=crypto.ticket_lookup_id(ticket, pepper), ticket_salt=salt,
+    )
+    db.add(case)
+    db.flush()
+    cipher = CaseCipher(case_id, case_key)
+    values = report.fields() | {TITLE_FIELD: make_title(report.what)}
+    for name, value in values.items():
+        db.add(CaseField(case_id=case_id, name=name, blob=cipher.seal_text("field", name, value)))
+    db.add(CaseKeyWrap(case_id=case_id, team_id=None,
+                       blob=wrap_for_ticket(case_id, case_key, reporter_key)))
+    db.add(CaseKeyWrap(case_id=case_id, team_id=verifikator.id,
+                       blob=wrap_for_team(case_id, case_key, verifikator.public_key)))
+    if custodians is not None:
+        _seal_identity(db, case_id, identity, witnesses, custodians)
+
+    db.add(Event(case_id=case_id, actor="reporter", action="filed", from_status=None,
+                 to_status=Status.RECEIVED.value))
+    message_id = new_id()
+    db.add(Message(id=message_id, case_id=case_id, author="system", internal=False,
+                   blob=cipher.seal_text("message", message_id,
+                                         acknowledgement(case.register_no, due_on))))
+    db.flush()  # the message row must exist before attachments point at it
+    attach_staged(db, cipher, files, message_id=None)
+    audit.append(db, "reporter", "case.filed", f"case:{case_id}")
+    return case
+
+
+def _seal_identity(db: Session, case_id: str, identity: dict[str, str],
+                   witnesses: list[dict[str, str]], custodians: tuple[Team, Team]) -> None:
+    """Identity/witnesses under a fresh identity key, split 2-of-2 between UKI and PYB.
+
+    The identity key is never wrapped to the ticket or the case key: a leaked ticket or a
+    verifikator's team key must not reveal who the reporter is.
+    """
+    id_key = crypto.generate_key()
+    sealer = CaseCipher(case_id, id_key)
+    if identity:
+        db.add(IdentityBlob(case_id=case_id, kind="identity",
+                            blob=sealer.seal_json("identity", None, identity)))
+    if witnesses:
+        db.add(IdentityBlob(case_id=case_id, kind="witnesses",
+                            blob=sealer.seal_json("witnesses", None, witnesses)))
+    shares = crypto.split_secret(id_key, 2, 2)
+    for idx, (share, team) in enumerate(zip(shares, custodians, strict=True), start=1):
+        blob = PublicKey.from_bytes(team.public_key).wrap(
+            share.to_bytes(), context=identity_share_context(case_id, idx))
+        db.add(IdentityShare(case_id=case_id, idx=idx, team_id=team.id, blob=blob))
