@@ -1,0 +1,146 @@
+"""Officer log-in, log-out, enrolment (passphrase + TOTP) and the account page.
+
+Thin routes: the rules live in services/accounts.py, services/teams.py and services/totp.py.
+"""
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from whistle.db import transaction
+from whistle.services import accounts, teams, totp
+from whistle.web.limits import argon2_slot
+from whistle.web.officer_auth import (
+    current_officer,
+    end_officer_session,
+    is_logged_in,
+    landing_url,
+    officer_required,
+    safe_next,
+    start_officer_session,
+    team_keys,
+)
+from whistle.web.sessions import rotate_session
+from whistle.web.state import state
+
+from . import bp
+
+ENROL_KEY = "enrol"
+
+
+def _field(name: str, limit: int = 1024) -> str:
+    return (request.form.get(name) or "")[:limit]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> object:
+    nxt = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return render_template("officer/auth/login.html", next=nxt)
+    username, passphrase, code = _field("username", 64), _field("passphrase"), _field("code", 16)
+    with argon2_slot(), transaction(state().db) as db:
+        result = accounts.authenticate(db, username, passphrase, code, state().secrets.totp_key)
+        if result is not None:
+            keys = teams.unwrap_team_keys(db, result.officer, result.private_key)
+            # Holding the team keys now: hand them on to members the admin added meanwhile.
+            teams.complete_pending(db, result.officer, keys)
+    if result is None:
+        # One message for unknown user, wrong passphrase, wrong code, and throttled account.
+        return render_template("officer/auth/login.html", next=nxt, failed=True,
+                               username=username), 401
+    start_officer_session(result.officer, result.private_key, keys)
+    return redirect(nxt or landing_url(result.officer), code=303)
+
+
+@bp.post("/logout")
+def logout() -> object:
+    end_officer_session()
+    flash(_("You have been logged out."), "info")
+    return redirect(url_for("officer.login"), code=303)
+
+
+@bp.route("/enrol", methods=["GET", "POST"])
+def enrol() -> object:
+    if request.method == "GET":
+        return render_template("officer/auth/enrol.html")
+    username, secret = _field("username", 64), _field("secret", 64)
+    with transaction(state().db) as db:
+        officer = accounts.find_enrolment(db, username, secret)
+        found = (officer.id, officer.username) if officer else None
+    if found is None:
+        return render_template("officer/auth/enrol.html", failed=True, username=username), 401
+    if is_logged_in():
+        end_officer_session()
+    session.clear()
+    rotate_session()
+    session[ENROL_KEY] = {"officer_id": found[0], "username": found[1],
+                          "digest": accounts.enrolment_digest(secret), "totp": totp.new_secret()}
+    return redirect(url_for("officer.enrol_setup"), code=303)
+
+
+def _enrol_state() -> dict[str, object]:
+    data = session.get(ENROL_KEY)
+    if not isinstance(data, dict):
+        abort(404)
+    return data
+
+
+@bp.route("/enrol/setup", methods=["GET", "POST"])
+def enrol_setup() -> object:
+    data = _enrol_state()
+    secret = str(data["totp"])
+    page = {"username": data["username"], "secret": totp.group_secret(secret)}
+    if request.method == "GET":
+        return render_template("officer/auth/enrol_setup.html", **page)
+    passphrase, confirm = _field("passphrase"), _field("confirm")
+    if passphrase != confirm:
+        return render_template("officer/auth/enrol_setup.html", **page,
+                               error=_("The two passphrases differ.")), 422
+    try:
+        with argon2_slot(), transaction(state().db) as db:
+            accounts.complete_enrolment(db, int(data["officer_id"]),  # type: ignore[call-overload]
+                                        bytes(data["digest"]),  # type: ignore[call-overload]
+                                        passphrase, secret, _field("code", 16),
+                                        state().secrets.totp_key)
+    except accounts.AccountError as exc:
+        return render_template("officer/auth/enrol_setup.html", **page, error=_(str(exc))), 422
+    session.pop(ENROL_KEY, None)
+    flash(_("Enrolment complete. Log in with your passphrase and the next code your app shows."),
+          "info")
+    return redirect(url_for("officer.login"), code=303)
+
+
+@bp.get("/enrol/qr.png")
+def enrol_qr() -> Response:
+    data = _enrol_state()
+    png = totp.qr_png(str(data["totp"]), str(data["username"]))
+    # The image is the TOTP secret itself: never cached (the global headers add no-store too).
+    return Response(png, mimetype="image/png",
+                    headers={"Cache-Control": "no-store, max-age=0"})
+
+
+@bp.get("/account")
+@officer_required()
+def account() -> str:
+    me = current_officer()
+    held = team_keys()
+    with transaction(state().db) as db:
+        mine = [(m.team, m.team.unit, m.wrapped_key is not None)
+                for m in teams.memberships(db, me.id)]
+        pending = teams.pending_members(db, sorted(held))
+    return render_template("officer/auth/account.html", me=me, mine=mine, pending=pending)
+
+
+@bp.post("/team/approve")
+@officer_required()
+def approve_pending() -> object:
+    me = current_officer()
+    team_id = request.form.get("team_id", type=int)
+    officer_id = request.form.get("officer_id", type=int)
+    keys = team_keys()
+    if team_id is not None and team_id not in keys:
+        abort(403)
+    with transaction(state().db) as db:
+        done = teams.complete_pending(db, me, keys, only_team=team_id, only_officer=officer_id)
+    flash(_("%(n)d pending membership(s) completed.", n=len(done)), "info")
+    return redirect(url_for("officer.account"), code=303)
