@@ -81,19 +81,27 @@ def serve(host: str, port: int, prod: bool) -> None:
         app = create_app()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    from werkzeug.serving import WSGIRequestHandler, run_simple
+    from werkzeug.serving import run_simple
+
+    click.echo(f"whistle on http://{host}:{port}/ (Ctrl-C to stop)")
+    run_simple(host, port, app, threaded=True, request_handler=quiet_handler(),
+               use_reloader=False, use_debugger=False)
+
+
+def quiet_handler() -> type:
+    """Werkzeug request handler without request lines (they carry the client address and the
+    query) and without a Server header."""
+    from werkzeug.serving import WSGIRequestHandler
 
     class QuietHandler(WSGIRequestHandler):
-        # No request lines (they carry client address and query) and no Server header.
         def log_request(self, *args: Any, **kwargs: Any) -> None:
             pass
 
-        def version_string(self) -> str:
-            return ""
+        def send_header(self, keyword: str, value: str) -> None:
+            if keyword.lower() != "server":
+                super().send_header(keyword, value)
 
-    click.echo(f"whistle on http://{host}:{port}/ (Ctrl-C to stop)")
-    run_simple(host, port, app, threaded=True, request_handler=QuietHandler,
-               use_reloader=False, use_debugger=False)
+    return QuietHandler
 
 
 def _serve_gunicorn(host: str, port: int) -> None:

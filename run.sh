@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# One command from a fresh machine to a running service on http://127.0.0.1:8080/ :
+# creates .venv, installs whistle, initialises the instance (folders, secrets, pepper,
+# database schema) and serves it with the embedded defaults (SQLite + local folder).
+# Extra arguments go to `whistle serve` (e.g. --port 9000, --prod).
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON="${PYTHON:-python3}"
+[[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
+stamp=.venv/.whistle-installed
+if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e .
+  touch "$stamp"
+fi
+.venv/bin/whistle init
+exec .venv/bin/whistle serve "$@"
