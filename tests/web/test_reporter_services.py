@@ -16,7 +16,7 @@ from tests.factories import TeamWithKey, make_team, make_unit
 from whistle.db import make_engine, make_sessionmaker, transaction
 from whistle.domain.constants import Category, Kind, Status
 from whistle.models import (
-    Base, Case, CaseField, CaseKeyWrap, Event, IdentityBlob, IdentityShare, Message,
+    Case, CaseField, CaseKeyWrap, Event, IdentityBlob, IdentityShare, Message,
 )
 from whistle.services import followup, reports
 from whistle.services.casekeys import CaseCipher, case_key_for_teams, identity_share_context
@@ -24,16 +24,10 @@ from whistle.services.casekeys import CaseCipher, case_key_for_teams, identity_s
 PEPPER = b"p" * 32
 
 
-@pytest.fixture(autouse=True)
-def _cheap(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(kdf, "PASSPHRASE_DEFAULT", kdf.TEST_PARAMS)
-    monkeypatch.setattr(kdf, "TICKET_DEFAULT", kdf.TEST_PARAMS)
-
-
 @pytest.fixture()
-def factory(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
-    Base.metadata.create_all(engine)
+def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
+    """The conftest's database (SQLite, and PostgreSQL when configured); Argon2 is cheap there."""
+    engine = make_engine(db_url)
     yield make_sessionmaker(engine)
     engine.dispose()
 
@@ -216,3 +210,66 @@ def test_register_numbers_unique(factory, teams) -> None:
     nos = {reports.file_report(factory, report(), pepper=PEPPER)[0].register_no for _ in range(5)}
     assert len(nos) == 5
     assert reports.make_title("a " * 100).endswith("…") and len(reports.make_title("a " * 100)) <= 81
+
+
+# -- files ---------------------------------------------------------------------------------
+
+import io  # noqa: E402
+
+from whistle.attachments.storage import AttachmentStore  # noqa: E402
+from whistle.models import Attachment  # noqa: E402
+from whistle.services import reporter_files  # noqa: E402
+
+
+def _stage(store: AttachmentStore, tmp_path: Path, data: bytes, name: str) -> reporter_files.StagedFile:
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    return reporter_files.stage_upload(store, io.BytesIO(data), name, "text/plain",
+                                       max_bytes=1 << 20, workdir=work)
+
+
+def test_files_committed_after_db_commit(factory, teams, tmp_path) -> None:
+    store = AttachmentStore(tmp_path / "att")
+    staged = [_stage(store, tmp_path, b"evidence one", "a.txt"), _stage(store, tmp_path, b"two", "b.txt")]
+    assert all(reporter_files.still_there(store, f) for f in staged)
+    case, ticket = reports.file_report(factory, report(), pepper=PEPPER, files=staged, store=store)
+    assert not list((store.tmp_dir).iterdir())
+    logged = followup.login(factory, ticket, pepper=PEPPER)
+    view = followup.case_view(factory, logged, "id")
+    assert sorted(f.name for f in view.report_files) == ["a.txt", "b.txt"]
+    with transaction(factory) as db:
+        att = db.scalars(select(Attachment)).all()
+        cipher = CaseCipher(case.id, logged.case_key)
+        for a in att:
+            key = cipher.open("filekey", a.id, a.key_blob)
+            plain = b"".join(crypto.iter_decrypt(key, store.open_read(a.storage_name)))
+            assert plain in (b"evidence one", b"two")
+
+
+def test_db_failure_discards_files(factory, tmp_path) -> None:
+    store = AttachmentStore(tmp_path / "att")
+    staged = [_stage(store, tmp_path, b"evidence", "a.txt")]
+    with pytest.raises(reports.ReportRefused):  # no unit at all: refused inside the transaction
+        reports.file_report(factory, report(), pepper=PEPPER, files=staged, store=store)
+    assert not list(store.tmp_dir.iterdir())
+    assert [p for p in store.root.iterdir() if p.name != "tmp"] == []
+
+
+def test_too_large_leaves_nothing(tmp_path) -> None:
+    store = AttachmentStore(tmp_path / "att")
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(reporter_files.TooLarge):
+        reporter_files.stage_upload(store, io.BytesIO(b"x" * 2000), "big.bin", None,
+                                    max_bytes=1000, workdir=work)
+    assert not list(store.tmp_dir.iterdir()) and not list(work.iterdir())
+
+
+def test_reply_with_file(factory, teams, tmp_path) -> None:
+    store = AttachmentStore(tmp_path / "att")
+    _, ticket = reports.file_report(factory, report(), pepper=PEPPER)
+    logged = followup.login(factory, ticket, pepper=PEPPER)
+    followup.reply(factory, logged, "more", files=[_stage(store, tmp_path, b"x", "c.txt")], store=store)
+    view = followup.case_view(factory, logged, "en")
+    assert view.messages[-1].author == "reporter" and view.messages[-1].files[0].name == "c.txt"
+    assert view.messages[-1].files[0].clean is not None

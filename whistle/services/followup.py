@@ -21,11 +21,12 @@ import crypto
 from crypto import CryptoError, TicketTypo
 
 from ..db import transaction
-from ..domain.constants import Party, Status, Text, label, meaning
-from ..domain.workflow import Action, TransitionRefused, plan_transition
+from ..domain.constants import Status, label, meaning
 from ..models import Attachment, Case, CaseKeyWrap, Event, Message, new_id, utcnow
-from .calendar_store import deadline_config, load_calendar, local_date, today as local_today
+from . import cases
+from .calendar_store import today as local_today
 from .casekeys import CaseCipher, unwrap_for_ticket
+from ..attachments.storage import AttachmentStore
 from .reporter_files import StagedFile, attach_staged, finish_staged
 
 MAX_REPLY = 20_000  # characters
@@ -176,11 +177,6 @@ def _file_view(cipher: CaseCipher, att: Attachment, mine: bool) -> FileView:
 
 # -- replies -------------------------------------------------------------------------------
 
-DATA_RECEIVED = Text(
-    "Terima kasih, keterangan tambahan Anda telah diterima dan laporan kembali ditelaah.",
-    "Thank you, we have received your additional information and are reviewing the report again.",
-)
-
 
 def reply(
     factory: sessionmaker[Session],
@@ -188,7 +184,7 @@ def reply(
     body: str,
     *,
     files: Sequence[StagedFile] = (),
-    store: object | None = None,
+    store: AttachmentStore | None = None,
     config: Any = None,
 ) -> str:
     """Post the reporter's message (and files); answers a data request when one is open.
@@ -199,53 +195,28 @@ def reply(
         with transaction(factory) as db:
             new_status = _write_reply(db, login_, body, files, config)
     except BaseException:
-        finish_staged(store, files, committed=False)  # type: ignore[arg-type]
+        finish_staged(store, files, committed=False)
         raise
-    finish_staged(store, files, committed=True)  # type: ignore[arg-type]
+    finish_staged(store, files, committed=True)
     return new_status
 
 
 def _write_reply(db: Session, login_: LoggedIn, body: str, files: Sequence[StagedFile],
                  config: Any) -> str:
-    case = db.get(Case, login_.case_id, with_for_update=True)
+    case = db.get(Case, login_.case_id)
     if case is None:
         raise TicketUnknown()
     if case.status == Status.ARCHIVED.value:
         raise CaseReadOnly()
     cipher = CaseCipher(case.id, login_.case_key)
     message_id = new_id()
+    at = utcnow()
     db.add(Message(id=message_id, case_id=case.id, author="reporter", internal=False,
-                   blob=cipher.seal_text("message", message_id, body)))
+                   created_at=at, blob=cipher.seal_text("message", message_id, body)))
     db.flush()
     attach_staged(db, cipher, files, message_id=message_id)
-    case.needs_attention = True  # officers' inbox shows new reporter input
-    if case.status == Status.AWAITING_DATA.value:
-        _answer_data_request(db, case, cipher, config)
-    case.updated_at = utcnow()
+    # The officers' service owns the workflow side: flag the case and, when a data request is
+    # open, send it back to verification with its event and notice. The notice is dated a
+    # microsecond later so the thread always shows it after the reply it answers.
+    cases.reporter_input(db, case, cipher, config=config, now=at + timedelta(microseconds=1))
     return case.status
-
-
-def _answer_data_request(db: Session, case: Case, cipher: CaseCipher, config: Any) -> None:
-    """The reporter's answer sends the case back to verification (domain workflow)."""
-    try:
-        step = plan_transition(case.status, Action.REPORTER_SUPPLIED_DATA, Party.REPORTER)
-    except TransitionRefused:  # pragma: no cover - the table allows it from awaiting_data
-        return
-    today = local_today()
-    received_on = local_date(case.received_at, config)
-    due = step.deadline_rule.due(event_date=today, received_on=received_on,
-                                 step_started_on=case.step_started_on,
-                                 calendar=load_calendar(db), config=deadline_config(config))
-    case.step_started_on = step.deadline_rule.anchor_date(
-        event_date=today, received_on=received_on, step_started_on=case.step_started_on)
-    case.status = step.to_status.value
-    case.due_on = due
-    case.is_late = False
-    db.add(Event(case_id=case.id, actor="reporter", action=step.action.value,
-                 from_status=step.from_status.value, to_status=step.to_status.value))
-    notice = step.reporter_notice or DATA_RECEIVED
-    message_id = new_id()
-    # One microsecond later than the reply it answers, so the thread order is stable.
-    db.add(Message(id=message_id, case_id=case.id, author="system", internal=False,
-                   created_at=utcnow() + timedelta(microseconds=1),
-                   blob=cipher.seal_text("message", message_id, f"{notice.id}\n\n{notice.en}")))

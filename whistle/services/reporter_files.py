@@ -1,50 +1,60 @@
-"""Glue between the upload pipeline and a case: stage, attach, commit or discard.
+"""Glue between the upload pipeline and a case: stage, attach, then commit or discard.
 
-An upload is streamed through ``whistle.attachments.pipeline.ingest`` as soon as it arrives:
+An upload goes through ``whistle.attachments.pipeline.ingest`` as soon as it arrives: it is
 cleaned, encrypted under a fresh file key and parked in the store's temp area. What we keep
 about it until the report (or reply) is saved is a :class:`StagedFile`; it travels in the
-reporter's encrypted server-side session (the "pending slot") when the form must be shown
+reporter's encrypted server-side session (the "pending slot") when the form has to be shown
 again after a validation error, so nothing typed or uploaded is lost.
 
 When the case is written, :func:`attach_staged` adds the attachment rows (file key and
 metadata encrypted under the case key) inside the caller's transaction, and
 :func:`finish_staged` moves the files into the store only after the commit, or discards them.
+Pending files of an abandoned form are removed by the store's orphan sweep.
 """
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, BinaryIO, Protocol
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session
 
+from ..attachments.errors import AttachmentError, TooLarge
+from ..attachments.pipeline import ingest
+from ..attachments.report import CleanReport
+from ..attachments.storage import AttachmentStore, PendingFile
 from ..models import Attachment, new_id
 from .casekeys import CaseCipher
 
 log = logging.getLogger("whistle.reporter_files")
 
-MAX_PENDING = 20  # files kept across validation errors; more is refused with a field message
+MAX_PENDING = 20  # files one form may carry; more is refused with a field message
+NAME_MAX = 200
+# The file key is random per file and itself sealed under the case key bound to the attachment
+# id, so the STREAM content needs no extra associated data (officers decrypt with aad=b"").
+CONTENT_AAD = b""
+
+__all__ = ["MAX_PENDING", "StagedFile", "TooLarge", "UploadRefused", "attach_staged",
+           "finish_staged", "stage_upload"]
 
 
-class Store(Protocol):
-    """What we need of whistle.attachments.storage.AttachmentStore."""
-
-    def commit(self, tmp: Any) -> Any: ...
-    def discard(self, tmp: Any) -> Any: ...
+class UploadRefused(Exception):
+    """The file could not be received (damaged stream, storage refused)."""
 
 
 @dataclass(frozen=True)
 class StagedFile:
     """An upload already cleaned and encrypted into the store's temp area, not yet a record."""
 
-    tmp: str  # the pipeline's temp handle (a random name inside the store)
-    storage_name: str  # the name it will have in the store once committed
+    storage_name: str  # random; it keeps this name once committed
     file_key: bytes  # SECRET: lives only in the encrypted session until sealed under the case key
-    name: str  # original file name as the reporter sent it
+    name: str  # file name as the reporter sent it (shown back to them, stored encrypted)
     content_type: str  # sniffed kind, not the declared type
     size: int  # ciphertext bytes on disk
-    plain_size: int
+    plain_size: int  # cleaned plaintext size
     clean: dict[str, Any] = field(default_factory=dict)  # CleanReport.to_dict()
 
     def to_session(self) -> dict[str, Any]:
@@ -57,7 +67,46 @@ class StagedFile:
     def metadata(self) -> dict[str, Any]:
         """What goes into the attachment's encrypted meta_blob."""
         return {"name": self.name, "type": self.content_type, "plain_size": self.plain_size,
-                "clean": self.clean}
+                "clean": self.clean, "by": "reporter"}
+
+    def report(self) -> CleanReport | None:
+        try:
+            return CleanReport.from_dict(self.clean)
+        except (KeyError, ValueError, TypeError):
+            return None
+
+
+def stage_upload(store: AttachmentStore, stream: BinaryIO, name: str, declared_type: str | None,
+                 *, max_bytes: int, workdir: Path) -> StagedFile:
+    """Clean and encrypt one upload into the store's temp area. TooLarge past ``max_bytes``."""
+    try:
+        result = ingest(stream, name, declared_type, store, max_bytes, workdir, aad=CONTENT_AAD)
+    except TooLarge:
+        raise
+    except (AttachmentError, OSError) as exc:
+        log.warning("upload refused: %s", type(exc).__name__)
+        raise UploadRefused() from None
+    return StagedFile(
+        storage_name=result.tmp_handle.storage_name, file_key=result.file_key,
+        name=(name or "")[:NAME_MAX], content_type=result.sniffed_type.value,
+        size=result.stored_size, plain_size=result.size, clean=result.clean_report.to_dict(),
+    )
+
+
+def _pending(store: AttachmentStore, f: StagedFile) -> PendingFile:
+    """Rebuild the store's handle for a staged file (possibly from an earlier request)."""
+    closed = io.BytesIO()
+    closed.close()  # already fsynced and closed by ingest
+    return PendingFile(f.storage_name, store.tmp_dir / f"{f.storage_name}.part", closed)
+
+
+def still_there(store: AttachmentStore, f: StagedFile) -> bool:
+    """A pending file may have been swept away while the form sat open for hours."""
+    try:
+        store.path_for(f.storage_name)  # validates the name (session data is ours, but still)
+    except AttachmentError:
+        return False
+    return _pending(store, f).path.is_file()
 
 
 def attach_staged(db: Session, cipher: CaseCipher, files: Iterable[StagedFile], *,
@@ -77,30 +126,28 @@ def attach_staged(db: Session, cipher: CaseCipher, files: Iterable[StagedFile], 
     return rows
 
 
-def finish_staged(store: Store | None, files: Sequence[StagedFile], *, committed: bool) -> None:
+def finish_staged(store: AttachmentStore | None, files: Sequence[StagedFile], *,
+                  committed: bool) -> None:
     """After the transaction: move the files in (committed) or throw them away (rolled back).
 
-    A commit failure after the database commit leaves a record whose file is missing; that is
-    logged (without names) and shows as "file unavailable", which beats losing the report.
+    If a rename fails after the database commit, the store's orphan sweep rolls it forward
+    (the database knows the name), so the record is never left pointing at nothing for good.
     """
     if not files:
         return
     if store is None:
         raise RuntimeError("staged files need a store")
     for f in files:
+        handle = _pending(store, f)
         try:
             if committed:
-                store.commit(f.tmp)
+                store.commit(handle)
             else:
-                store.discard(f.tmp)
-        except Exception as exc:  # noqa: BLE001 - one bad file must not lose the others
+                store.discard(handle)
+        except (OSError, AttachmentError) as exc:  # one bad file must not lose the others
             log.error("attachment %s failed: %s", "commit" if committed else "discard",
                       type(exc).__name__)
 
 
-def discard_all(store: Store | None, files: Sequence[StagedFile]) -> None:
+def discard_all(store: AttachmentStore | None, files: Sequence[StagedFile]) -> None:
     finish_staged(store, files, committed=False)
-
-
-def open_plain(store: Any, storage_name: str) -> BinaryIO:  # pragma: no cover - placeholder
-    raise NotImplementedError

@@ -41,6 +41,7 @@ from ..models import (
 from . import audit
 from .calendar_store import load_calendar, today as local_today
 from .casekeys import CaseCipher, identity_share_context, wrap_for_team, wrap_for_ticket
+from ..attachments.storage import AttachmentStore
 from .reporter_files import StagedFile, attach_staged, finish_staged
 
 REGISTER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U to misread
@@ -182,7 +183,7 @@ def file_report(
     *,
     pepper: bytes,
     files: Sequence[StagedFile] = (),
-    store: object | None = None,
+    store: AttachmentStore | None = None,
     kdf_slot: Callable[[], AbstractContextManager[object]] | None = None,
 ) -> tuple[Case, str]:
     """File ``report``; return (case, ticket). Raises ReportRefused with a reporter-facing text.
