@@ -9,7 +9,10 @@ PYTHON="${PYTHON:-python3}"
 [[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
 stamp=.venv/.whistle-installed
 if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e .
+  if ! .venv/bin/python -m pip install -q --disable-pip-version-check -e . \
+      >.venv/pip-install.log 2>&1; then
+    cat .venv/pip-install.log >&2; exit 1
+  fi
   touch "$stamp"
 fi
 .venv/bin/whistle init

@@ -15,7 +15,10 @@ log() { printf 'test.sh: %s\n' "$*" >&2; }
 [[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
 stamp=.venv/.whistle-test-installed
 if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+  if ! .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' \
+      >.venv/pip-install.log 2>&1; then
+    cat .venv/pip-install.log >&2; exit 1
+  fi
   touch "$stamp"
 fi
 
