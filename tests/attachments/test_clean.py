@@ -219,3 +219,17 @@ def test_report_round_trip_and_languages(write: Write) -> None:
     en, id_ = report.summary("en"), report.summary("id")
     assert "EXIF incl. GPS location" in en and "lokasi GPS" in id_
     assert report.summary("fr") == id_  # unknown language falls back to Indonesian
+
+
+def test_animated_png_stripped_losslessly_all_frames_kept(write: Write) -> None:
+    from PIL import PngImagePlugin
+    frames = [Image.new("RGB", (10, 10), (i * 60, 0, 0)) for i in range(3)]
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", MARKER_B.decode())
+    buf = io.BytesIO()
+    frames[0].save(buf, "PNG", save_all=True, append_images=frames[1:], pnginfo=info)
+    report, dst = _clean(write, "anim.png", buf.getvalue())
+    assert report.cleaned and "image_stripped" in report.removed and "png_text" in report.removed
+    assert MARKER_B not in dst.read_bytes()
+    with Image.open(dst) as im:
+        assert im.n_frames == 3

@@ -30,7 +30,7 @@ def clean_image(src: Path, dst: BinaryIO, kind: FileKind, max_pixels: int) -> Fi
     fmt = "JPEG" if kind is FileKind.JPEG else "PNG"
     try:
         return _reencode(src, dst, fmt, max_pixels)
-    except (ImageTooLarge, Image.DecompressionBombError):
+    except (ImageTooLarge, Image.DecompressionBombError, Image.DecompressionBombWarning):
         # Decoding would be unbounded; strip metadata from the byte stream instead.
         dst.seek(0)
         dst.truncate()
