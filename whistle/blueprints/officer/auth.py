@@ -125,9 +125,12 @@ def account() -> str:
     me = current_officer()
     held = team_keys()
     with transaction(state().db) as db:
-        mine = [(m.team, m.team.unit, m.wrapped_key is not None)
+        mine = [(m.team.unit.name, m.team.role, m.wrapped_key is not None)
                 for m in teams.memberships(db, me.id)]
-        pending = teams.pending_members(db, sorted(held))
+        pending = [{"team_id": p.team.id, "team": f"{p.team.unit.name} / {p.team.role}",
+                    "officer_id": p.officer.id, "ready": p.ready,
+                    "officer": f"{p.officer.display_name} ({p.officer.username})"}
+                   for p in teams.pending_members(db, sorted(held))]
     return render_template("officer/auth/account.html", me=me, mine=mine, pending=pending)
 
 
