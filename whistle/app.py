@@ -10,7 +10,7 @@ from flask import Flask
 
 from whistle.config import Config, load_config, load_secrets
 from whistle.db import make_engine, make_sessionmaker
-from whistle.web.errors import init_errors
+from whistle.web.errors import init_errors, log_unhandled
 from whistle.web.i18n import init_i18n
 from whistle.web.limits import init_limits
 from whistle.web.security import init_security
@@ -29,6 +29,13 @@ BLUEPRINTS: tuple[tuple[str, str], ...] = (
 log = logging.getLogger("whistle")
 
 
+class WhistleFlask(Flask):
+    def log_exception(self, exc_info: Any) -> None:
+        # Flask's default logs the message and full traceback; either may quote report content
+        # or SQL parameters. Keep the type and code locations only.
+        log_unhandled(exc_info[1])
+
+
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. ``overrides``: Config field names (any case) -> values, applied after
     the environment; a ``flask`` key may hold raw Flask config (tests: PROPAGATE_EXCEPTIONS)."""
@@ -37,7 +44,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     config = load_config(overrides=overrides)
     secrets = load_secrets(config)  # refuses clearly if `whistle init` was never run
 
-    app = Flask("whistle", root_path=str(ROOT), template_folder="templates",
+    app = WhistleFlask("whistle", root_path=str(ROOT), template_folder="templates",
                 static_folder="static", instance_path=str(config.instance_dir.resolve()))
     app.config.update(
         SECRET_KEY=secrets.secret_key,

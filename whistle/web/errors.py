@@ -27,6 +27,17 @@ CSRF_MESSAGE = (_l("Form expired"), _l(
     "sent. Go back, reload the page and submit again."))
 
 
+def log_unhandled(exc: BaseException | None) -> None:
+    """Type and code locations only: the message (e.g. SQL parameters) or the frames' locals
+    could carry report content."""
+    if exc is None:
+        return
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}:{f.name}"
+                        for f in reversed(frames[-8:]))
+    log.error("unhandled %s at %s", type(exc).__name__, where)
+
+
 def render_error(code: int, title: object, message: object) -> tuple[str, int]:
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
@@ -45,7 +56,7 @@ def init_errors(app: Flask) -> None:
         try:
             body, status = render_error(code, title, message)
         except Exception:  # a broken template must not turn into a traceback page
-            log.exception("error page failed to render")
+            log.error("error page failed to render")
             body, status = "Error", code
         response = app.make_response((body, status))
         if code == 429 or code == 503:
@@ -56,12 +67,4 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def _500(exc: InternalServerError) -> object:
-        original = getattr(exc, "original_exception", None)
-        if original is not None:
-            # Type and code locations only: the message (e.g. SQL parameters) or the frames'
-            # locals could carry report content.
-            frames = traceback.extract_tb(original.__traceback__)
-            where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}:{f.name}"
-                                for f in reversed(frames[-8:]))
-            log.error("unhandled %s at %s", type(original).__name__, where)
         return _http(exc)
