@@ -2,12 +2,14 @@
 from .base import Base, UTCDateTime, new_id, utcnow
 from .case import Case, CaseField, CaseKeyWrap, IdentityBlob, IdentityShare
 from .events import AuditEntry, Event, IdentityRequest, ShareRelease
+from .notices import CaseNotice
 from .org import Officer, Team, TeamMember, Unit
 from .settings import CalendarOverride, ServerSession
 from .thread import Attachment, Message
 
 __all__ = [
     "Attachment", "AuditEntry", "Base", "CalendarOverride", "Case", "CaseField", "CaseKeyWrap",
+    "CaseNotice",
     "Event", "IdentityBlob", "IdentityRequest", "IdentityShare", "Message", "Officer",
     "ServerSession", "ShareRelease", "Team", "TeamMember", "Unit", "UTCDateTime", "new_id",
     "utcnow",

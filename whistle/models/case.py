@@ -30,6 +30,8 @@ class Case(Base):
         Index("ix_cases_team_status_due", "team_id", "status", "due_on"),
         Index("ix_cases_unit_status_due", "unit_id", "status", "due_on"),
         Index("ix_cases_status_due", "status", "due_on"),
+        # Inbox keyset order (due_on, id) and the sweep's deadline scans (migration 0002).
+        Index("ix_cases_due_id", "due_on", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

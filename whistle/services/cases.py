@@ -1,0 +1,400 @@
+"""Case work: the transitions of DESIGN.md §2 applied to stored cases.
+
+The domain workflow (`whistle.domain.workflow`) decides *whether* a step is allowed and what
+it means; this module does everything around it in the caller's single transaction:
+
+* access: the officer must hold the case key through one of their teams — a case of another
+  unit is answered exactly like a missing one (`CaseNotFound`);
+* optimistic locking on `Case.version`: the form carries the version it was rendered with,
+  and the ORM's versioned UPDATE catches a change made between our read and our write;
+* the event (who/when/from/to/action, reason encrypted under the case key), the reporter's
+  notice in the thread (bilingual, never an officer's name), deadlines from the calendar,
+  routing wraps (`grant_team`), and an audit entry naming the case but never its content.
+
+Callers commit (routes use `whistle.db.transaction`); on any exception nothing is written.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from crypto import PrivateKey
+
+from ..domain import calendar as dcal
+from ..domain.constants import Party, Role, Status, Text
+from ..domain.workflow import Action, Transition, TransitionRefused, plan_transition
+from ..models import Case, CaseField, Event, Message, Officer, Team, Unit, new_id, utcnow
+from . import audit
+from .calendar_store import deadline_config, load_calendar, local_date
+from .casekeys import CaseCipher, case_key_for_teams, grant_team
+
+CASE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+
+# Case fields that are not part of the reporter's report: kept apart on the case page.
+FIELD_CHECKLIST = "checklist"
+FIELD_EXTERNAL_REF = "external_ref"
+FIELD_SANCTION = "sanction"
+# The auto-archive notice, sealed while the officer still holds the case key (see
+# `_prepare_archive_notice`): the sweep has no key and must not have one.
+FIELD_SWEEP_NOTICE = "sweep_notice"
+SPECIAL_FIELDS = frozenset({FIELD_CHECKLIST, FIELD_EXTERNAL_REF, FIELD_SANCTION, FIELD_SWEEP_NOTICE})
+
+# Where a routing action sends the case: the team of this role at the chosen unit.
+ROUTING: Mapping[Action, Role] = {
+    Action.FORWARD_PYB: Role.PYB,
+    Action.FORWARD_UNIT: Role.PENGKAJI,
+    Action.DISPOSE_TO_PENGKAJI: Role.PENGKAJI,
+}
+# forward_pyb defaults to the PYB of the case's own unit; the others need an explicit unit.
+UNIT_REQUIRED = frozenset({Action.FORWARD_UNIT, Action.DISPOSE_TO_PENGKAJI})
+SYSTEM_ONLY = frozenset({Action.ARCHIVE, Action.AUTO_ARCHIVE})
+MAX_TEXT = 20_000  # characters in one message/reason; a report field is not a file store
+
+
+class CaseError(Exception):
+    """A refusal the officer should read. ``status`` is the HTTP status a route answers with."""
+
+    status = 422
+
+    def __init__(self, en: str, id_: str | None = None, *, field: str | None = None) -> None:
+        super().__init__(en)
+        self.en = en
+        self.id = id_ or en
+        self.field = field
+
+    def text(self, lang: str | None) -> str:
+        return self.en if (lang or "id").startswith("en") else self.id
+
+
+class CaseNotFound(CaseError):
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__("No such case.", "Laporan tidak ditemukan.")
+
+
+class CaseChanged(CaseError):
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The case changed while you were working on it. Reload the page and try again.",
+            "Laporan ini telah diubah oleh orang lain saat Anda mengerjakannya. "
+            "Muat ulang halaman lalu coba lagi.",
+        )
+
+
+class ActionRefused(CaseError):
+    status = 422
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case_id: str
+    action: Action
+    from_status: Status
+    to_status: Status
+    due_on: date | None
+    version: int
+
+
+def bilingual(text: Text) -> str:
+    """A reporter notice as stored in the thread: Indonesian first, English second."""
+    return f"{text.id}\n\n{text.en}" if text.id != text.en else text.id
+
+
+def valid_case_id(case_id: str) -> bool:
+    return bool(CASE_ID_RE.match(case_id or ""))
+
+
+def open_case(db: Session, case_id: str, team_keys: Mapping[int, PrivateKey],
+              *, for_update: bool = False) -> tuple[Case, CaseCipher]:
+    """The case and its open key, or CaseNotFound when missing *or* not wrapped to the officer."""
+    if not valid_case_id(case_id):
+        raise CaseNotFound()
+    key = case_key_for_teams(db, case_id, team_keys)
+    if key is None:
+        raise CaseNotFound()
+    case = db.get(Case, case_id)
+    if case is None:  # pragma: no cover - a wrap without a case cannot exist (FK)
+        raise CaseNotFound()
+    return case, CaseCipher(case_id, key)
+
+
+def _clean_params(raw: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in raw.items():
+        if isinstance(value, str):
+            if len(value) > MAX_TEXT:
+                raise ActionRefused(f"The field {name!r} is too long (at most {MAX_TEXT} characters).",
+                                    f"Isian {name!r} terlalu panjang (paling banyak {MAX_TEXT} karakter).",
+                                    field=name)
+            value = value.strip()
+            if value == "":
+                continue
+        out[name] = value
+    return out
+
+
+def _target_team(db: Session, case: Case, action: Action, unit_value: Any) -> Team | None:
+    role = ROUTING.get(action)
+    if role is None:
+        return None
+    if unit_value in (None, ""):
+        if action in UNIT_REQUIRED:
+            raise ActionRefused("Choose the unit to send the case to.",
+                                "Pilih unit tujuan laporan.", field="unit_id")
+        unit_id = case.unit_id
+    else:
+        try:
+            unit_id = int(unit_value)
+        except (TypeError, ValueError):
+            raise ActionRefused("Unknown unit.", "Unit tidak dikenal.", field="unit_id") from None
+    unit = db.get(Unit, unit_id)
+    if unit is None or not unit.active:
+        raise ActionRefused("Unknown unit.", "Unit tidak dikenal.", field="unit_id")
+    team = db.scalar(select(Team).where(Team.unit_id == unit_id, Team.role == role.value))
+    if team is None:
+        raise ActionRefused(
+            f"The unit {unit.code} has no {role.value} team yet; ask the administrator to create it.",
+            f"Unit {unit.code} belum memiliki tim {role.value}; hubungi administrator.",
+            field="unit_id")
+    return team
+
+
+def _set_field(db: Session, cipher: CaseCipher, name: str, value: str) -> None:
+    blob = cipher.seal_text("field", name, value)
+    row = db.get(CaseField, (cipher.case_id, name))
+    if row is None:
+        db.add(CaseField(case_id=cipher.case_id, name=name, blob=blob))
+    else:
+        row.blob = blob
+
+
+def _post_system_notice(db: Session, cipher: CaseCipher, text: Text, at: datetime) -> Message:
+    """A reporter-visible message in the system's voice: no officer is named, even internally
+    on the row, so a thread export can never carry a handler's identity."""
+    msg_id = new_id()
+    msg = Message(id=msg_id, case_id=cipher.case_id, author="system", officer_id=None, internal=False,
+                  created_at=at, blob=cipher.seal_text("message", msg_id, bilingual(text)))
+    db.add(msg)
+    return msg
+
+
+def _prepare_archive_notice(db: Session, cipher: CaseCipher) -> None:
+    """Seal the auto-archive notice now, bound to a pre-chosen message id.
+
+    The sweep that archives an unanswered request runs without any key; it can only move this
+    sealed blob into the thread (the AAD binds the message id, so it cannot be altered or
+    attached to another case).
+    """
+    plan = plan_transition(Status.AWAITING_DATA, Action.AUTO_ARCHIVE, Party.SYSTEM,
+                           {"due_on": date(2000, 1, 1), "today": date(2000, 1, 2)})
+    assert plan.reporter_notice is not None
+    msg_id = new_id()
+    blob = msg_id.encode() + cipher.seal_text("message", msg_id, bilingual(plan.reporter_notice))
+    row = db.get(CaseField, (cipher.case_id, FIELD_SWEEP_NOTICE))
+    if row is None:
+        db.add(CaseField(case_id=cipher.case_id, name=FIELD_SWEEP_NOTICE, blob=blob))
+    else:
+        row.blob = blob
+
+
+def _event_reason(plan: Transition) -> dict[str, str]:
+    """What the event keeps (encrypted): every text the officer gave for this step."""
+    keep = ("note", "message", "reason", "reason_text", "external_ref", "sanction", "tier")
+    out: dict[str, str] = {}
+    for name in keep:
+        if name in plan.params:
+            value = plan.params[name]
+            out[name] = str(getattr(value, "value", value))
+    return out
+
+
+def apply_transition(db: Session, case: Case, cipher: CaseCipher, plan: Transition, *,
+                     officer: Officer | None, team: Team | None, config: Any = None,
+                     now: datetime | None = None) -> Event:
+    """Write one planned step: case row, event, notice, routing wrap. No commit, no audit."""
+    now = now or utcnow()
+    today = local_date(now, config)
+    cal = load_calendar(db)
+    rule = plan.deadline_rule
+    received_on = local_date(case.received_at, config)
+    anchor = rule.anchor_date(event_date=today, received_on=received_on,
+                              step_started_on=case.step_started_on)
+    due = rule.due(event_date=today, received_on=received_on, step_started_on=case.step_started_on,
+                   calendar=cal, config=deadline_config(config))
+    case.status = plan.to_status.value
+    case.step_started_on = anchor
+    case.due_on = due
+    case.is_late = dcal.is_late(due, today)
+    case.updated_at = now
+    tier = plan.params.get("tier")
+    if tier is not None:
+        case.tier = str(int(tier))  # type: ignore[call-overload]
+    if plan.to_status is Status.CLOSED:
+        case.closed_at = now
+    if plan.to_status is Status.ARCHIVED:
+        case.archived_at = now
+    if officer is not None:
+        case.needs_attention = False  # an officer has acted on whatever the reporter sent
+    if team is not None:
+        grant_team(db, case, team, cipher.key)
+        case.team_id = team.id
+    if "external_ref" in plan.params:
+        _set_field(db, cipher, FIELD_EXTERNAL_REF, str(plan.params["external_ref"]))
+    if "sanction" in plan.params:
+        _set_field(db, cipher, FIELD_SANCTION, str(plan.params["sanction"]))
+    if plan.to_status is Status.AWAITING_DATA:
+        _prepare_archive_notice(db, cipher)
+    elif plan.from_status is Status.AWAITING_DATA:
+        db.execute(delete(CaseField).where(CaseField.case_id == case.id,
+                                           CaseField.name == FIELD_SWEEP_NOTICE))
+    event_id = new_id()
+    reason = _event_reason(plan)
+    event = Event(id=event_id, case_id=case.id, officer_id=officer.id if officer else None,
+                  actor="officer" if officer else str(plan.actor), at=now, action=plan.action.value,
+                  from_status=plan.from_status.value, to_status=plan.to_status.value,
+                  reason_blob=cipher.seal_json("event", event_id, reason) if reason else None)
+    db.add(event)
+    if plan.reporter_notice is not None:
+        _post_system_notice(db, cipher, plan.reporter_notice, now)
+    return event
+
+
+def _flush(db: Session) -> None:
+    try:
+        db.flush()
+    except StaleDataError:
+        raise CaseChanged() from None
+    except OperationalError as exc:
+        # SQLite: another writer committed after our snapshot ("database is locked" /
+        # busy snapshot). Same meaning for the officer: reload and look again.
+        if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
+            raise CaseChanged() from None
+        raise
+
+
+def perform(db: Session, *, officer: Officer, team_keys: Mapping[int, PrivateKey], case_id: str,
+            action: str, params: Mapping[str, Any], expected_version: int | None,
+            config: Any = None, now: datetime | None = None) -> Outcome:
+    """Carry out one officer action on a case. Raises a CaseError subclass on any refusal."""
+    try:
+        act = Action(action)
+    except ValueError:
+        raise ActionRefused("Unknown action.", "Tindakan tidak dikenal.", field="action") from None
+    case, cipher = open_case(db, case_id, team_keys)
+    if act in SYSTEM_ONLY:
+        raise ActionRefused("Only the scheduled sweep archives cases.",
+                            "Hanya proses otomatis yang mengarsipkan laporan.", field="action")
+    if expected_version is None or case.version != expected_version:
+        raise CaseChanged()
+    values = _clean_params(params)
+    unit_value = values.pop("unit_id", None)
+    try:
+        plan = plan_transition(case.status, act, officer.role, values)
+    except TransitionRefused as exc:
+        raise ActionRefused(exc.message, exc.message_id, field=exc.field) from None
+    team = _target_team(db, case, act, unit_value)
+    from_status = case.status
+    apply_transition(db, case, cipher, plan, officer=officer, team=team, config=config, now=now)
+    _flush(db)
+    audit.append(db, f"officer:{officer.id}", f"case.{act.value}", f"case:{case.id}",
+                 detail=f"{from_status}->{plan.to_status.value}"
+                        + (f" team:{team.id}" if team is not None else ""))
+    return Outcome(case.id, act, Status(from_status), plan.to_status, case.due_on, case.version)
+
+
+def post_message(db: Session, *, officer: Officer, team_keys: Mapping[int, PrivateKey],
+                 case_id: str, body: str, internal: bool, now: datetime | None = None) -> Message:
+    """An officer's message to the reporter (``internal=False``) or an internal note.
+
+    The row keeps the officer id for accountability; the reporter's thread shows only that it
+    came from the handlers. Archived cases are read-only.
+    """
+    case, cipher = open_case(db, case_id, team_keys)
+    if case.status == Status.ARCHIVED.value:
+        raise ActionRefused("The case is archived and read-only.",
+                            "Laporan telah diarsipkan dan hanya dapat dibaca.")
+    body = (body or "").strip()
+    if not body:
+        raise ActionRefused("Write a message first.", "Tulis pesan terlebih dahulu.", field="body")
+    if len(body) > MAX_TEXT:
+        raise ActionRefused(f"The message is too long (at most {MAX_TEXT} characters).",
+                            f"Pesan terlalu panjang (paling banyak {MAX_TEXT} karakter).", field="body")
+    msg_id = new_id()
+    msg = Message(id=msg_id, case_id=case.id, author="officer", officer_id=officer.id,
+                  internal=internal, created_at=now or utcnow(),
+                  blob=cipher.seal_text("message", msg_id, body))
+    db.add(msg)
+    if not internal:
+        case.needs_attention = False
+    _flush(db)
+    audit.append(db, f"officer:{officer.id}", "case.note" if internal else "case.message",
+                 f"case:{case.id}")
+    return msg
+
+
+CHECKLIST_ITEMS: tuple[str, ...] = ("what", "who", "when", "where", "why", "how")
+CHECKLIST_LABELS: Mapping[str, Text] = {
+    "what": Text("Apa materi aduannya", "What is reported"),
+    "who": Text("Siapa pejabat/pegawai yang diadukan", "Who is the official reported"),
+    "when": Text("Kapan kejadiannya", "When it happened"),
+    "where": Text("Di mana kejadiannya", "Where it happened"),
+    "why": Text("Mengapa (dalam kewenangan kami?)", "Why (within our authority?)"),
+    "how": Text("Bagaimana kejadiannya", "How it happened"),
+}
+
+
+def save_checklist(db: Session, *, officer: Officer, team_keys: Mapping[int, PrivateKey],
+                   case_id: str, checked: Mapping[str, bool], notes: Mapping[str, str]) -> dict[str, Any]:
+    """The verifikator's 5W+1H telaah, stored encrypted as the case field ``checklist``."""
+    case, cipher = open_case(db, case_id, team_keys)
+    if case.status == Status.ARCHIVED.value:
+        raise ActionRefused("The case is archived and read-only.",
+                            "Laporan telah diarsipkan dan hanya dapat dibaca.")
+    value: dict[str, Any] = {}
+    for item in CHECKLIST_ITEMS:
+        note = (notes.get(item) or "").strip()
+        if len(note) > 2000:
+            raise ActionRefused("A checklist note is too long (at most 2000 characters).",
+                                "Catatan daftar periksa terlalu panjang.", field=f"note_{item}")
+        value[item] = {"ok": bool(checked.get(item)), "note": note}
+    blob = cipher.seal_json("field", FIELD_CHECKLIST, value)
+    row = db.get(CaseField, (case.id, FIELD_CHECKLIST))
+    if row is None:
+        db.add(CaseField(case_id=case.id, name=FIELD_CHECKLIST, blob=blob))
+    else:
+        row.blob = blob
+    _flush(db)
+    audit.append(db, f"officer:{officer.id}", "case.checklist", f"case:{case.id}")
+    return value
+
+
+def reporter_input(db: Session, case: Case, cipher: CaseCipher, *, config: Any = None,
+                   now: datetime | None = None) -> bool:
+    """Call when the reporter sends a message or data through their ticket.
+
+    Flags the case for the handlers and, where the domain allows (a pending data request),
+    moves it back to verification with a fresh deadline. Returns True if the status changed.
+    The caller has written the reporter's message; this adds no content of its own beyond the
+    workflow's acknowledgement notice.
+    """
+    case.needs_attention = True
+    if case.status != Status.AWAITING_DATA.value:
+        _flush(db)
+        return False
+    plan = plan_transition(case.status, Action.REPORTER_SUPPLIED_DATA, Party.REPORTER, {})
+    apply_transition(db, case, cipher, plan, officer=None, team=None, config=config, now=now)
+    _flush(db)
+    audit.append(db, "reporter", f"case.{plan.action.value}", f"case:{case.id}",
+                 detail=f"{plan.from_status.value}->{plan.to_status.value}")
+    return True
