@@ -1,0 +1,11 @@
+"""Administration area: units, officers, teams, calendar (role admin); audit log (auditor).
+
+The admin never holds a team key and no page here reads a case: accounts and keys only.
+"""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from . import audit_log, people, settings, team_admin  # noqa: E402,F401  (routes register on bp)

@@ -1,0 +1,96 @@
+"""Admin: teams (a role at a unit). The team key is made here and wrapped to the first member;
+later members stay pending until a key holder approves them (the admin cannot)."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from crypto import PublicKey
+from whistle.db import transaction
+from whistle.domain.constants import Role
+from whistle.models import Officer, Team, TeamMember, Unit
+from whistle.services import accounts, teams
+from whistle.web.officer_auth import current_officer, officer_required
+from whistle.web.state import state
+
+from . import bp
+
+ADMIN = Role.ADMIN.value
+
+
+def _page(error: str | None = None) -> tuple[str, int]:
+    with transaction(state().db) as db:
+        rows = []
+        for t in db.scalars(select(Team).order_by(Team.unit_id, Team.role)):
+            members = [(m.officer.username, m.officer.id, m.wrapped_key is not None)
+                       for m in db.scalars(select(TeamMember).where(
+                           TeamMember.team_id == t.id))]
+            rows.append({"id": t.id, "unit": t.unit.code, "role": t.role, "members": members,
+                         "fingerprint": PublicKey.from_bytes(t.public_key).fingerprint()})
+        unit_opts = [(u.id, u.code) for u in db.scalars(select(Unit).order_by(Unit.code))]
+        officer_opts = [(o.id, f"{o.username} ({o.role}, {o.unit.code if o.unit else '-'})"
+                         + ("" if o.enrolled_at else " — " + _("not enrolled")))
+                        for o in db.scalars(select(Officer).where(
+                            Officer.role.in_(teams.TEAM_ROLES), Officer.active.is_(True))
+                            .order_by(Officer.username))]
+    body = render_template("admin/teams.html", teams=rows, units=unit_opts,
+                           officers=officer_opts, roles=teams.TEAM_ROLES, error=error)
+    return body, 422 if error else 200
+
+
+@bp.get("/teams")
+@officer_required(ADMIN)
+def teams_page() -> tuple[str, int]:
+    return _page()
+
+
+@bp.post("/teams")
+@officer_required(ADMIN)
+def create_team() -> object:
+    f = request.form
+    try:
+        with transaction(state().db) as db:
+            unit = db.get(Unit, f.get("unit_id", type=int) or 0)
+            first = db.get(Officer, f.get("officer_id", type=int) or 0)
+            if unit is None or first is None:
+                raise teams.TeamError("Choose a unit and a first member.")
+            teams.create_team(db, accounts.actor_of(current_officer()), unit, f.get("role", ""),
+                              first)
+    except teams.TeamError as exc:
+        return _page(str(exc))
+    flash(_("Team created; its key is held by the first member only."), "info")
+    return redirect(url_for("admin.teams_page"), code=303)
+
+
+@bp.post("/teams/<int:team_id>/members")
+@officer_required(ADMIN)
+def add_member(team_id: int) -> object:
+    try:
+        with transaction(state().db) as db:
+            team = db.get(Team, team_id)
+            if team is None:
+                abort(404)
+            officer = db.get(Officer, request.form.get("officer_id", type=int) or 0)
+            if officer is None:
+                raise teams.TeamError("Choose an officer.")
+            teams.add_member(db, accounts.actor_of(current_officer()), team, officer)
+    except teams.TeamError as exc:
+        return _page(str(exc))
+    flash(_("Member added as pending: a team member completes it at their next log-in."), "info")
+    return redirect(url_for("admin.teams_page"), code=303)
+
+
+@bp.post("/teams/<int:team_id>/members/<int:officer_id>/remove")
+@officer_required(ADMIN)
+def remove_member(team_id: int, officer_id: int) -> object:
+    try:
+        with transaction(state().db) as db:
+            team, officer = db.get(Team, team_id), db.get(Officer, officer_id)
+            if team is None or officer is None:
+                abort(404)
+            teams.remove_member(db, accounts.actor_of(current_officer()), team, officer)
+    except teams.TeamError as exc:
+        return _page(str(exc))
+    flash(_("Member removed."), "info")
+    return redirect(url_for("admin.teams_page"), code=303)
