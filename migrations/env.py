@@ -39,19 +39,36 @@ def run_offline() -> None:
         context.run_migrations()
 
 
-def run_online() -> None:
-    connection = config.attributes.get("connection")
-    if connection is not None:
+def _run(connection: Connection) -> None:
+    # SQLite batch mode rebuilds a table by copy + drop + rename; with foreign keys enforced,
+    # dropping the old table would cascade-delete (or block on) its children's rows. So the
+    # checks are off while migrating and the whole database is verified afterwards.
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+    try:
         _configure(connection)
         with context.begin_transaction():
             context.run_migrations()
+    finally:
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            if broken:
+                raise RuntimeError(f"migration left dangling foreign keys: {broken[:5]}")
+
+
+def run_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
         return
     engine = make_engine(_url())
     try:
         with engine.connect() as conn:
-            _configure(conn)
-            with context.begin_transaction():
-                context.run_migrations()
+            _run(conn)
     finally:
         engine.dispose()
 

@@ -92,6 +92,13 @@ def db_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
+def empty_db_url(db_backend: str, tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all (migration tests)."""
+    with empty_database(db_backend, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
 def db_url(db_backend: str, tmp_path: Path) -> Iterator[str]:
     """A database holding the current schema (create_all: fast; migrations are tested apart)."""
     from whistle.db import make_engine
