@@ -283,3 +283,9 @@ def _seal_identity(db: Session, case_id: str, identity: dict[str, str],
         blob = PublicKey.from_bytes(team.public_key).wrap(
             share.to_bytes(), context=identity_share_context(case_id, idx))
         db.add(IdentityShare(case_id=case_id, idx=idx, team_id=team.id, blob=blob))
+
+
+def unit_choices(factory: sessionmaker[Session]) -> list[tuple[int, str]]:
+    """(id, name) of the units a reporter may choose, for the form's select."""
+    with transaction(factory) as db:
+        return [(u.id, u.name) for u in accepting_units(db)]

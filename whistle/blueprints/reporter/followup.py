@@ -1,0 +1,110 @@
+"""Follow-up with a ticket: log in, read the case, reply (with files), download, log out."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, render_template, request, session, stream_with_context
+
+from ...forms.reporter import ReplyForm, TicketForm
+from ...services import followup
+from ...services.cases import CaseChanged
+from ...services.reporter_files import discard_all
+from ...web.limits import argon2_slot, hit_ticket_attempt, limiter, session_key, session_limit
+from ...web.sessions import KIND_REPORTER, destroy_session, rotate_session
+from ...web.state import state
+from . import bp
+from .common import (
+    current_login,
+    lang,
+    login_required,
+    pending_files,
+    see_other,
+    set_login,
+)
+from .uploads import file_limit, receive, store
+
+
+@bp.route("/masuk", methods=["GET", "POST"])
+@limiter.limit(session_limit, key_func=session_key, methods=["POST"])
+def login() -> Any:
+    form = TicketForm()
+    if request.method == "GET":
+        if current_login() is not None:
+            return see_other("reporter.case")
+        return render_template("reporter/login.html", form=form)
+    error = None
+    if form.validate():
+        try:
+            result = followup.login(state().db, form.ticket.data or "",
+                                    pepper=state().secrets.pepper,
+                                    hit_limit=hit_ticket_attempt, kdf_slot=argon2_slot)
+        except followup.TicketMistyped:
+            error = "mistyped"
+        except followup.TicketUnknown:
+            error = "unknown"
+        else:
+            discard_all(store(), pending_files())  # a half-written new report is abandoned
+            session.clear()
+            rotate_session(KIND_REPORTER)  # new id and key: a fixated cookie opens nothing
+            set_login(result)
+            return see_other("reporter.case")
+    form.ticket.data = ""  # never echo a ticket back into the page
+    return render_template("reporter/login.html", form=form, error=error), 422
+
+
+def _case_page(login_: followup.LoggedIn, form: ReplyForm, problems: list[dict[str, Any]],
+               status: int = 200, notice: str | None = None) -> tuple[str, int]:
+    view = followup.case_view(state().db, login_, lang())
+    return render_template("reporter/case.html", view=view, form=form, problems=problems,
+                           notice=notice, file_limit=file_limit()), status
+
+
+@bp.get("/laporan")
+@login_required
+def case(login_: followup.LoggedIn) -> Any:
+    try:
+        return _case_page(login_, ReplyForm(), [], notice=request.args.get("ok"))
+    except followup.TicketUnknown:
+        destroy_session()
+        return see_other("reporter.login")
+
+
+@bp.post("/laporan")
+@limiter.limit(session_limit, key_func=session_key)
+@login_required
+def reply(login_: followup.LoggedIn) -> Any:
+    form = ReplyForm()
+    staged, problems = receive(request.files.getlist("files"), 0)
+    if not form.validate() or problems or not (form.body.data or staged):
+        discard_all(store(), staged)  # a reply is short: no pending slot, send again
+        if not problems and not form.errors:
+            form.body.errors = ["empty"]
+        return _case_page(login_, form, problems, 422)
+    try:
+        followup.reply(state().db, login_, form.body.data or "", files=staged, store=store(),
+                       config=state().config)
+    except followup.CaseReadOnly:
+        return _case_page(login_, ReplyForm(), [], 409, notice="read_only")
+    except CaseChanged:
+        return _case_page(login_, form, [], 409, notice="retry")
+    return see_other("reporter.case", ok="sent")
+
+
+@bp.get("/laporan/berkas/<att_id>")
+@login_required
+def download(login_: followup.LoggedIn, att_id: str) -> Response:
+    found = followup.open_attachment(state().db, login_, att_id, store())
+    if found is None:
+        abort(404)
+    chunks = found.chunks
+    # Always a download, never rendered: the content is whatever someone uploaded.
+    return Response(stream_with_context(chunks), mimetype="application/octet-stream", headers={
+        "Content-Disposition": f"attachment; filename=\"{found.safe_name}\"",
+        "Content-Length": str(found.plain_size)})
+
+
+@bp.post("/keluar")
+def logout() -> Any:
+    discard_all(store(), pending_files())
+    destroy_session()
+    return render_template("reporter/logged_out.html")

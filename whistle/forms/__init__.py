@@ -1,0 +1,1 @@
+"""Form definitions and server-side validation, one module per audience."""
