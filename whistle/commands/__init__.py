@@ -1,0 +1,1 @@
+"""Sub-commands of ``whistle``: each module exposes ``register(cli: click.Group) -> None``."""

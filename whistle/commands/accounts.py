@@ -1,0 +1,117 @@
+"""``whistle create-admin``, ``whistle enrolment-reset USER``, ``whistle verify-audit``, and the
+first-admin step of ``whistle init``.
+
+There is no default password anywhere: an account only ever starts from a one-time enrolment
+secret printed here, on the operator's terminal, valid for 72 hours.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from whistle.config import Config, ConfigError, load_config
+from whistle.db import make_engine, make_sessionmaker, transaction
+from whistle.domain.constants import Role
+from whistle.models import Officer
+
+
+def _config() -> Config:
+    try:
+        return load_config()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@contextmanager
+def _db(config: Config) -> Iterator[Session]:
+    engine = make_engine(config.db_url)
+    try:
+        with transaction(make_sessionmaker(engine)) as db:
+            yield db
+    finally:
+        engine.dispose()
+
+
+def _print_secret(username: str, secret: str) -> None:
+    click.echo(f"Enrolment secret for {username!r} (shown once, valid 72 hours):")
+    click.echo(f"    {secret}")
+    click.echo("Open /officer/enrol on the service, enter the username and this secret, then "
+               "choose a passphrase and set up the authenticator app.")
+
+
+def create_first_admin(config: Config, username: str = "admin",
+                       display_name: str = "Administrator") -> tuple[str, str] | None:
+    """Create an admin if the instance has no active one; (username, secret) or None."""
+    from whistle.services import accounts
+
+    with _db(config) as db:
+        exists = db.scalar(select(func.count()).select_from(Officer).where(
+            Officer.role == Role.ADMIN, Officer.active.is_(True)))
+        if exists:
+            return None
+        officer, secret = accounts.create_first_admin(db, username, display_name)
+        return officer.username, secret
+
+
+def init_first_admin(config: Config) -> None:
+    """Hook called by ``whistle init`` after the database is ready (idempotent)."""
+    created = create_first_admin(config)
+    if created is not None:
+        _print_secret(*created)
+
+
+def register(cli: click.Group) -> None:
+    @cli.command("create-admin", help="Create an administrator account (prints a one-time "
+                                      "enrolment secret; no password is ever set here).")
+    @click.option("--username", default="admin", show_default=True)
+    @click.option("--name", "display_name", default="Administrator", show_default=True)
+    def create_admin(username: str, display_name: str) -> None:
+        from whistle.services import accounts
+
+        with _db(_config()) as db:
+            try:
+                officer, secret = accounts.create_officer(db, "cli", username, display_name,
+                                                          Role.ADMIN, None)
+            except accounts.AccountError as exc:
+                raise click.ClickException(str(exc)) from exc
+            name = officer.username
+        _print_secret(name, secret)
+
+    @cli.command("enrolment-reset", help="Wipe USER's passphrase, TOTP and key pair and print a "
+                                         "new one-time enrolment secret (team access is "
+                                         "re-approved by another team member).")
+    @click.argument("username")
+    def enrolment_reset(username: str) -> None:
+        from whistle.services import accounts, teams
+
+        with _db(_config()) as db:
+            officer = db.scalar(select(Officer).where(
+                func.lower(Officer.username) == accounts.normalise_username(username)))
+            if officer is None:
+                raise click.ClickException(f"no such officer: {username}")
+            lost = teams.sole_holder_teams(db, officer.id)
+            secret = accounts.reset_enrolment(db, "cli", officer)
+            name = officer.username
+            lost_names = [f"{t.unit.code}/{t.role}" for t in lost]
+        if lost_names:
+            click.echo("WARNING: this officer was the only key holder of: "
+                       + ", ".join(lost_names) + " (those teams' cases can no longer be opened).",
+                       err=True)
+        _print_secret(name, secret)
+
+    @cli.command("verify-audit", help="Verify the audit log's hash chain; exit 1 if broken.")
+    def verify_audit() -> None:
+        from whistle.services import audit
+
+        with _db(_config()) as db:
+            report = audit.verify(db)
+        if report.ok:
+            click.echo(f"audit chain intact: {report.entries} entries")
+            return
+        click.echo(f"audit chain BROKEN at entry {report.first_bad_id}: {report.problem} "
+                   f"({report.entries} entries verified before it)", err=True)
+        raise SystemExit(1)
