@@ -60,6 +60,8 @@ def init() -> None:
     for name in created:
         click.echo(f"created secret {config.secrets_dir / name}")
     upgrade_database(config)
+    from whistle.commands.accounts import init_first_admin  # first admin: one-time secret, no password
+    init_first_admin(config)
     click.echo(f"instance ready: {config.instance_dir.resolve()}")
 
 
