@@ -14,7 +14,7 @@ from crypto import PrivateKey
 from tests.factories import OfficerWithKey, TeamWithKey, make_officer, make_team, make_unit
 from whistle.db import transaction
 from whistle.domain.constants import Category, Kind
-from whistle.models import Case, CaseField, Message, Officer, Unit
+from whistle.models import Case, CaseField, Event, Message, Officer, Unit
 from whistle.services import cases, reports
 from whistle.services.casekeys import CaseCipher, case_key_for_teams
 
@@ -55,13 +55,23 @@ class World:
 
     def file(self, *, unit: str = "PUSAT", category: Category = Category.ETHICS_CODE,
              kind: Kind = Kind.WHISTLEBLOWING, what: str = "Meminta uang pelicin untuk izin usaha.",
-             **kw: Any) -> tuple[str, str]:
-        """File a web report; returns (case id, ticket)."""
+             received: datetime | None = None, **kw: Any) -> tuple[str, str]:
+        """File a web report; returns (case id, ticket). ``received`` back-dates its arrival
+        (and its first thread message and event) so that a test's timeline is in order."""
         report = reports.ReportInput(
             kind=kind, category=category, unit_id=self.units[unit], who="Pak Budi",
             who_position="Kepala Seksi", what=what, when="Maret 2026", where="Kantor Pelayanan",
             how="Diminta tunai di ruangannya.", **kw)
         case, ticket = reports.file_report(self.factory, report, pepper=PEPPER)
+        if received is not None:
+            with transaction(self.factory) as db:
+                row = db.get(Case, case.id)
+                row.received_at = row.created_at = received
+                row.step_started_on = received.astimezone(JAKARTA).date()
+                for m in db.scalars(select(Message).where(Message.case_id == case.id)):
+                    m.created_at = received
+                for e in db.scalars(select(Event).where(Event.case_id == case.id)):
+                    e.at = received
         return case.id, ticket
 
     def act(self, who: str, case_id: str, action: str, *, version: int | None = None,
