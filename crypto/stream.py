@@ -189,57 +189,90 @@ class StreamEncryptor:
         return self._written
 
 
-def iter_decrypt(key: bytes, src: BinaryIO, *, aad: bytes = b"") -> Iterator[bytes]:
-    """Yield authenticated plaintext chunks of a STREAM ciphertext read from ``src``.
+def _readinto_full(src: BinaryIO, buf: bytearray) -> int:
+    """Fill ``buf`` from ``src`` unless EOF comes first; returns the number of bytes read."""
+    readinto = getattr(src, "readinto", None)
+    if readinto is None:  # plain .read()-only objects (some WSGI streams)
+        data = _read_full(src, len(buf))
+        buf[: len(data)] = data
+        return len(data)
+    view = memoryview(buf)
+    got = 0
+    while got < len(buf):
+        n = readinto(view[got:])
+        if n is None:
+            raise BlockingIOError("non-blocking source not supported")
+        if not n:
+            break
+        got += n
+    return got
 
-    The header is read and the key derived *before* returning, so a bad header / key type
-    raises at call time (useful before an HTTP response starts).  Later failures raise
-    :class:`StreamError` from the iterator; everything yielded before that was authentic but
-    the file as a whole must be rejected.
-    """
+
+def _open_stream(key: bytes, src: BinaryIO, aad: bytes) -> AESGCM:
     aad = require_bytes(aad, "aad")
     header = _read_full(src, HEADER_SIZE)
     check_header(header, FORMAT_STREAM, "file stream")
     if len(header) < HEADER_SIZE:
         raise StreamError("file stream: truncated header")
-    aead = _payload_aead(key, header, aad)
-    return _iter_chunks(aead, src)
+    return _payload_aead(key, header, aad)
 
 
-def _iter_chunks(aead: AESGCM, src: BinaryIO) -> Iterator[bytes]:
-    counter = 0
-    cur = _read_full(src, CT_CHUNK_SIZE)
-    if not cur:
+def _decrypt_chunks(aead: AESGCM, src: BinaryIO) -> Iterator[memoryview]:
+    """Yield each authenticated plaintext chunk as a view into a buffer that is REUSED for
+    the next chunk (consume it before advancing).  All of SPEC.md section 8's rules live here.
+    """
+    cur, nxt = bytearray(CT_CHUNK_SIZE), bytearray(CT_CHUNK_SIZE)
+    out = memoryview(bytearray(CHUNK_SIZE))
+    n = _readinto_full(src, cur)
+    if n == 0:
         raise StreamError("file stream: no chunks (truncated)")
+    counter = 0
     while True:
-        nxt = _read_full(src, CT_CHUNK_SIZE) if len(cur) == CT_CHUNK_SIZE else b""
-        last = not nxt
-        if len(cur) < TAG_SIZE:
+        # Look ahead: a piece is the last chunk iff end of input follows it.
+        m = _readinto_full(src, nxt) if n == CT_CHUNK_SIZE else 0
+        last = m == 0
+        if n < TAG_SIZE:
             raise StreamError(f"file stream: chunk {counter} truncated")
+        size = n - TAG_SIZE
         try:
-            plaintext = aead.decrypt(_nonce(counter, last), cur, None)
+            aead.decrypt_into(_nonce(counter, last), memoryview(cur)[:n], None, out[:size])
         except InvalidTag:
             raise StreamError(
                 f"file stream: chunk {counter} failed authentication "
                 "(wrong key or aad, tampered, truncated, reordered or extended)"
             ) from None
-        if last and not plaintext and counter > 0:
+        if last and size == 0 and counter > 0:
             # Canonical encoding: an empty last chunk is only valid for an empty file.
             raise StreamError("file stream: empty final chunk after data")
-        yield plaintext
+        yield out[:size]
         if last:
             return
         counter += 1
-        cur = nxt
+        cur, nxt, n = nxt, cur, m
+
+
+def iter_decrypt(key: bytes, src: BinaryIO, *, aad: bytes = b"") -> Iterator[bytes]:
+    """Yield authenticated plaintext chunks (fresh ``bytes``) of a STREAM ciphertext.
+
+    The header is read and the key derived *before* returning, so a bad header / key type
+    raises at call time (useful before an HTTP response starts).  Later failures raise
+    :class:`StreamError` from the iterator; everything yielded before that was authentic but
+    the file as a whole must be rejected (abort the response).
+    """
+    aead = _open_stream(key, src, aad)
+    return (bytes(view) for view in _decrypt_chunks(aead, src))
 
 
 def decrypt_stream(key: bytes, src: BinaryIO, dst: BinaryIO, *, aad: bytes = b"") -> int:
     """Decrypt ``src`` into ``dst``; returns plaintext bytes written.
 
-    On :class:`StreamError` ``dst`` holds a prefix of the plaintext: write to a temporary file
-    and discard it on error.
+    ``dst.write`` receives ``memoryview`` slices of a reused buffer and must consume them
+    before returning (files, BytesIO and sockets do; don't pass a writer that keeps
+    references).  On :class:`StreamError` ``dst`` holds a prefix of the plaintext: write to
+    a temporary file and discard it on error.
     """
+    aead = _open_stream(key, src, aad)
     written = 0
-    for chunk in iter_decrypt(key, src, aad=aad):
-        written += dst.write(chunk) or 0
+    for view in _decrypt_chunks(aead, src):
+        written += dst.write(view) or 0
     return written

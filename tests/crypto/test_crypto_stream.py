@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import os
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -201,8 +202,18 @@ def test_iter_decrypt_header_checked_eagerly_and_yields_chunks() -> None:
     assert [len(p) for p in parts] == [C, C, 1]
 
 
-class Trickle(io.RawIOBase):
-    """A source that returns at most 1000 bytes per read (like a pipe or socket)."""
+class Trickle:
+    """A read()-only source returning at most 1000 bytes per call (like a WSGI stream)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._buf = io.BytesIO(data)
+
+    def read(self, n: int = -1) -> bytes:
+        return self._buf.read(min(n if n >= 0 else 1000, 1000))
+
+
+class TrickleRaw(io.RawIOBase):
+    """A raw source whose readinto() fills at most 1000 bytes per call (like a pipe)."""
 
     def __init__(self, data: bytes) -> None:
         self._buf = io.BytesIO(data)
@@ -210,17 +221,28 @@ class Trickle(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def read(self, n: int = -1) -> bytes:
-        return self._buf.read(min(n if n >= 0 else 1000, 1000))
+    def readinto(self, b: Any) -> int:
+        chunk = self._buf.read(min(len(b), 1000))
+        b[: len(chunk)] = chunk
+        return len(chunk)
 
 
-def test_short_reads() -> None:
+@pytest.mark.parametrize("source", [Trickle, TrickleRaw])
+def test_short_reads(source: Any) -> None:
     data = os.urandom(2 * C + 77)
     out = io.BytesIO()
-    encrypt_stream(KEY, Trickle(data), out)  # type: ignore[arg-type]
+    encrypt_stream(KEY, source(data), out)
     back = io.BytesIO()
-    decrypt_stream(KEY, Trickle(out.getvalue()), back)  # type: ignore[arg-type]
+    decrypt_stream(KEY, source(out.getvalue()), back)
     assert back.getvalue() == data
+    assert b"".join(iter_decrypt(KEY, source(out.getvalue()))) == data
+
+
+def test_iter_decrypt_yields_independent_bytes() -> None:
+    data = os.urandom(3 * C)
+    parts = list(iter_decrypt(KEY, io.BytesIO(enc(data)), aad=AAD))
+    assert all(isinstance(p, bytes) for p in parts)
+    assert b"".join(parts) == data  # earlier chunks not overwritten by later ones
 
 
 def test_key_checks() -> None:
