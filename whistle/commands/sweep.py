@@ -1,0 +1,43 @@
+"""``whistle sweep``: archive unanswered data requests, refresh late flags, notify officers.
+
+One shot by default (for a systemd timer or cron); ``--every SECONDS`` keeps running for
+container set-ups without a timer. Running several at once is safe (see services/sweep.py).
+"""
+from __future__ import annotations
+
+import time
+
+import click
+
+from whistle.config import ConfigError, load_config
+from whistle.db import make_engine, make_sessionmaker
+
+
+def register(cli: click.Group) -> None:
+    @cli.command("sweep", help="Archive expired data requests, mark late cases, e-mail officers.")
+    @click.option("--every", type=click.IntRange(min=30), default=None,
+                  help="repeat every SECONDS (at least 30) instead of running once")
+    @click.option("--batch", type=click.IntRange(min=1, max=10_000), default=500, show_default=True,
+                  help="cases per transaction")
+    @click.option("--no-mail", is_flag=True, help="claim notifications but send no e-mail")
+    def sweep_command(every: int | None, batch: int, no_mail: bool) -> None:
+        from whistle.services import sweep
+        from whistle.web.logging import configure_logging
+
+        try:
+            config = load_config()
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from exc
+        configure_logging(config.logs_dir)
+        engine = make_engine(config.db_url)
+        factory = make_sessionmaker(engine)
+        try:
+            while True:
+                started = time.monotonic()
+                report = sweep.run(factory, config=config, batch=batch, send_mail=not no_mail)
+                click.echo(f"sweep: {report.summary()} ({time.monotonic() - started:.2f} s)")
+                if every is None:
+                    return
+                time.sleep(max(1.0, every - (time.monotonic() - started)))
+        finally:
+            engine.dispose()
