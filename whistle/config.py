@@ -62,6 +62,7 @@ class Config:
     session_redis_url: str = ""  # default: redis_url
     redis_url: str = ""
     max_upload_bytes: int = 100 * MIB
+    max_file_bytes: int = 0  # per uploaded file; 0 = same as max_upload_bytes
     argon2_concurrency: int = field(default_factory=lambda: os.cpu_count() or 1)
     argon2_wait_seconds: float = 3.0
     reporter_idle_timeout: int = 15 * 60
