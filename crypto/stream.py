@@ -117,24 +117,29 @@ def _new_header() -> bytes:
 def encrypt_stream(key: bytes, src: BinaryIO, dst: BinaryIO, *, aad: bytes = b"") -> int:
     """Encrypt everything readable from ``src`` into ``dst``; returns bytes written to ``dst``.
 
-    Holds at most two plaintext chunks in memory.  ``aad`` (e.g. ``b"case:<id>|attachment:
-    <att_id>"``) must be given again to decrypt.
+    Holds two plaintext chunks and one ciphertext chunk in reused buffers (flat memory).
+    ``dst.write`` receives ``memoryview`` slices of a reused buffer and must consume them
+    before returning (files, BytesIO and sockets do).  ``aad`` (e.g. ``b"case:<id>|
+    attachment:<att_id>"``) must be given again to decrypt.
     """
     aad = require_bytes(aad, "aad")
     header = _new_header()
     aead = _payload_aead(key, header, aad)
     written = dst.write(header) or 0
+    cur, nxt = bytearray(CHUNK_SIZE), bytearray(CHUNK_SIZE)
+    out = memoryview(bytearray(CT_CHUNK_SIZE))
     counter = 0
-    cur = _read_full(src, CHUNK_SIZE)
+    n = _readinto_full(src, cur)
     while True:
         # Look ahead one chunk: only EOF tells us whether a full chunk is the last one.
-        nxt = _read_full(src, CHUNK_SIZE) if len(cur) == CHUNK_SIZE else b""
-        last = not nxt
-        written += dst.write(aead.encrypt(_nonce(counter, last), cur, None)) or 0
+        m = _readinto_full(src, nxt) if n == CHUNK_SIZE else 0
+        last = m == 0
+        aead.encrypt_into(_nonce(counter, last), memoryview(cur)[:n], None, out[: n + TAG_SIZE])
+        written += dst.write(out[: n + TAG_SIZE]) or 0
         if last:
             return written
         counter += 1
-        cur = nxt
+        cur, nxt, n = nxt, cur, m
 
 
 class StreamEncryptor:
