@@ -1,0 +1,121 @@
+"""Canary: unique markers typed by a reporter must never reach a disk in any recognisable form.
+
+Files reports (identity, witnesses, body, file content, file NAME) and a reply with a file
+through the real HTTP routes, then scans the SQLite database, its -wal file (read before any
+checkpoint), the attachment store, the work/temp folder and the log folder for every marker as
+raw UTF-8, UTF-16 (LE/BE), lowercase, uppercase, hex and base64. The ticket must appear nowhere.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import logging
+import secrets
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.web.reporter_helpers import confirm, csrf, file_report, good_form, login, make_org
+from whistle.web.state import state
+
+
+def _forms(marker: str) -> list[bytes]:
+    raw = marker.encode()
+    forms = {raw, raw.lower(), raw.upper(), marker.encode("utf-16-le"), marker.encode("utf-16-be"),
+             raw.hex().encode(), raw.hex().upper().encode()}
+    # base64 of the marker at each of the 3 alignments it can take inside a longer text
+    for pad in range(3):
+        enc = base64.b64encode(b"\x00" * pad + raw)[4 if pad else 0:][:-4]
+        if len(enc) >= 12:
+            forms.add(enc)
+    return sorted(forms)
+
+
+def _scan(paths: list[Path], markers: dict[str, str]) -> list[str]:
+    hits = []
+    for path in paths:
+        data = path.read_bytes()
+        for label, marker in markers.items():
+            for form in _forms(marker):
+                if form in data:
+                    hits.append(f"{label} in {path.name} as {form[:20]!r}")
+    return hits
+
+
+@pytest.fixture
+def file_logging(app):
+    """Route every log record to a file in the instance's log folder while the test runs."""
+    from whistle.web.logging import ScrubFilter
+
+    log_dir = state(app).config.logs_dir
+    log_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log_dir / "whistle.log")
+    handler.addFilter(ScrubFilter())
+    root = logging.getLogger()
+    old = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield log_dir
+    root.removeHandler(handler)
+    root.setLevel(old)
+    handler.close()
+
+
+def test_no_plaintext_anywhere(app, client, db_backend, file_logging) -> None:
+    if db_backend != "sqlite":
+        pytest.skip("the scan reads the SQLite files; PostgreSQL stores the same blobs")
+    make_org(app)
+    # Hold one connection open: the last connection to close checkpoints and deletes the WAL,
+    # and the WAL is exactly where freshly written pages sit.
+    db_file = Path(state(app).engine.url.database)
+    holder = sqlite3.connect(db_file)
+    holder.execute("SELECT count(*) FROM cases").fetchone()
+    tag = secrets.token_hex(6)
+    m = {name: f"CANARY{name.upper()}{tag}" for name in (
+        "name", "nik", "address", "phone", "email", "witness", "who", "what", "where", "how",
+        "when", "filecontent", "filename", "reply", "replyfile", "replyname", "pendingname")}
+    nik = "3174" + str(int(tag, 16))[:12].rjust(12, "7")
+    markers = dict(m, nik=nik)
+    form = good_form(
+        anonymity="confidential", name=m["name"], nik=nik, address=m["address"],
+        phone="0812" + str(int(tag, 16))[:8], email=f"{m['email']}@example.org",
+        position="Staf", w1_name=m["witness"], w1_contact=m["witness"], who=m["who"],
+        what=f"Kejadian {m['what']} panjang sekali", where=m["where"], how=m["how"], when=m["when"])
+    markers["phone"] = form["phone"]
+    # a validation error first, so a file waits in the pending slot across requests
+    html = client.get("/lapor").get_data(as_text=True)
+    bad = dict(form, what="", csrf_token=csrf(html),
+               files=[(io.BytesIO(m["filecontent"].encode() * 50), f"{m['pendingname']}.txt")])
+    assert client.post("/lapor", data=bad, content_type="multipart/form-data").status_code == 422
+    ticket, page = file_report(client, form, files=[(m["filecontent"].encode() * 100, f"{m['filename']}.txt")])
+    markers["ticket"] = ticket
+    assert confirm(client, page.get_data(as_text=True), ticket).status_code == 303
+    html = client.get("/laporan").get_data(as_text=True)
+    assert m["filename"] in html and m["pendingname"] in html  # the reporter does see them
+    r = client.post("/laporan", data={"csrf_token": csrf(html), "body": m["reply"],
+                                      "files": [(io.BytesIO(m["replyfile"].encode() * 10),
+                                                 f"{m['replyname']}.txt")]},
+                    content_type="multipart/form-data")
+    assert r.status_code == 303
+    # a second visitor logs in with the ticket and reads; and a failed log-in is logged nowhere
+    other = app.test_client()
+    assert login(other, ticket).status_code == 303
+    assert m["reply"] in other.get("/laporan").get_data(as_text=True)
+    login(app.test_client(), ticket[:-1] + ("0" if ticket[-1] != "0" else "1"))
+
+    cfg = state(app).config
+    wal = Path(str(db_file) + "-wal")
+    assert wal.exists() and wal.stat().st_size > 0  # read before anything checkpoints it
+    files = [db_file, wal]
+    for folder in (cfg.attachments_dir, cfg.tmp_dir, cfg.logs_dir):
+        files += [p for p in folder.rglob("*") if p.is_file()]
+    assert any(p.parent.parent == cfg.attachments_dir for p in files)  # files were stored
+    hits = _scan(files, markers)
+    # Positive control: plaintext that IS stored (the public register number) is found, in
+    # the WAL too, so a clean result means something.
+    register_no = holder.execute("SELECT register_no FROM cases").fetchone()[0]
+    control = _scan([wal], {"register": register_no})
+    holder.close()
+    assert control, "scan found not even the register number: the scan is broken"
+    assert hits == [], hits
