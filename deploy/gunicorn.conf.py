@@ -9,8 +9,16 @@ import gunicorn.http.wsgi
 from whistle.web.logging import configure_logging
 from whistle.config import load_config
 
-# Suppress the "Server: gunicorn" header (version disclosure; nothing else reads it).
+# No "Server: gunicorn/<version>" header (version disclosure; nothing needs it). gunicorn
+# always writes the line, so drop it from the default header list.
 gunicorn.http.wsgi.SERVER = ""
+_default_headers = gunicorn.http.wsgi.Response.default_headers
+if not getattr(_default_headers, "_whistle", False):
+    def _without_server(self):  # noqa: ANN001, ANN202
+        return [h for h in _default_headers(self) if not h.lower().startswith("server:")]
+
+    _without_server._whistle = True
+    gunicorn.http.wsgi.Response.default_headers = _without_server
 
 bind = "127.0.0.1:8080"  # behind the onion service / reverse proxy only
 workers = 2
@@ -21,6 +29,21 @@ accesslog = None
 disable_redirect_access_to_syslog = True
 errorlog = "-"
 loglevel = "warning"
+# gunicorn's own error log can quote request URIs: route it through the scrubbing filter.
+_scrubbed_stderr = {"class": "logging.StreamHandler", "filters": ["scrub"],
+                    "formatter": "plain", "stream": "ext://sys.stderr"}
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"scrub": {"()": "whistle.web.logging.ScrubFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"stderr": _scrubbed_stderr},
+    "root": {"level": "INFO", "handlers": ["stderr"]},
+    "loggers": {
+        "gunicorn.error": {"level": "WARNING", "handlers": ["stderr"], "propagate": False},
+        "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
+    },
+}
 timeout = 120  # large encrypted uploads on slow Tor circuits
 graceful_timeout = 30
 limit_request_line = 8190

@@ -132,12 +132,15 @@ def test_gunicorn_config_hides_server_and_access_log() -> None:
 
     import gunicorn.http.wsgi
 
-    saved = gunicorn.http.wsgi.SERVER
+    response_class = gunicorn.http.wsgi.Response
+    saved = gunicorn.http.wsgi.SERVER, response_class.default_headers
     try:
         conf = runpy.run_path(str(Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"))
-        assert gunicorn.http.wsgi.SERVER == ""
+        assert getattr(response_class.default_headers, "_whistle", False)
     finally:
-        gunicorn.http.wsgi.SERVER = saved
+        gunicorn.http.wsgi.SERVER, response_class.default_headers = saved
     assert conf["accesslog"] is None
+    assert conf["logconfig_dict"]["loggers"]["gunicorn.error"]["handlers"] == ["stderr"]
+    assert conf["logconfig_dict"]["handlers"]["stderr"]["filters"] == ["scrub"]
     assert conf["workers"] == 2 and conf["preload_app"] is True
     assert conf["bind"].startswith("127.0.0.1:")
