@@ -106,10 +106,26 @@ def test_healthz_and_state(app: Flask) -> None:
     assert app.config["MAX_CONTENT_LENGTH"] == s.config.max_upload_bytes
 
 
-def test_missing_blueprints_are_skipped(app: Flask) -> None:
-    # Whatever subset exists, the app booted; the reporter blueprint owns "/" when present.
-    names = set(app.blueprints)
-    assert names <= {"reporter", "officer", "admin"}
+def test_missing_blueprints_are_skipped(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    import whistle.app as app_module
+
+    assert set(app.blueprints) <= {"reporter", "officer", "admin"}
+    monkeypatch.setattr(app_module, "BLUEPRINTS", (("whistle.blueprints.not_written_yet", "/x"),))
+    assert app_module.register_blueprints(Flask("probe")) == []
+
+
+def test_broken_blueprint_is_not_silently_skipped(monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path) -> None:
+    import sys
+
+    import whistle.app as app_module
+
+    (tmp_path / "broken_bp_probe.py").write_text("import whistle.no_such_module\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(app_module, "BLUEPRINTS", (("broken_bp_probe", "/x"),))
+    with pytest.raises(ModuleNotFoundError):
+        app_module.register_blueprints(Flask("probe"))
+    sys.modules.pop("broken_bp_probe", None)
 
 
 # -- language ----------------------------------------------------------------------------
