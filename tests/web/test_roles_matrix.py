@@ -55,6 +55,13 @@ ALLOWED: dict[str, str | frozenset[str]] = {
     "admin.calendar": frozenset({"admin"}),
     "admin.calendar_delete": frozenset({"admin"}),
     "admin.audit": frozenset({"auditor"}),
+    # case work (officer/cases.py, officer/intake.py)
+    "officer.cases": frozenset({"verifikator", "pyb", "pengkaji"}),
+    "officer.case": frozenset({"verifikator", "pyb", "pengkaji"}),
+    "officer.case_action": frozenset({"verifikator", "pyb", "pengkaji"}),
+    "officer.case_message": frozenset({"verifikator", "pyb", "pengkaji"}),
+    "officer.case_checklist": frozenset({"verifikator", "pyb", "pengkaji"}),
+    "officer.case_file": frozenset({"verifikator", "pyb", "pengkaji"}),
 }
 
 # Endpoints whose side effects would end the test's own sessions.
