@@ -145,7 +145,11 @@ def _stream_child(path: str, reps: int) -> None:
         out["raw_dec"].append(time.perf_counter() - t)
 
     for i in range(reps):
-        order = [t_enc, t_raw_enc, t_dec, t_raw_dec] if i % 2 == 0 else [t_raw_enc, t_enc, t_raw_dec, t_dec]
+        order = (
+            [t_enc, t_raw_enc, t_dec, t_raw_dec]
+            if i % 2 == 0
+            else [t_raw_enc, t_enc, t_raw_dec, t_dec]
+        )
         for fn in order:
             fn()
     out["baseline_hwm_kib"] = baseline_kib
@@ -170,15 +174,18 @@ def _bench_small(reps: int) -> dict:
     import crypto.kdf as kdf
 
     res: dict = {"hpke": {}, "argon2": {}}
-    for name, suite in (("MLKEM768_X25519", crypto.SUITE_MLKEM768_X25519), ("X25519", crypto.SUITE_X25519)):
+    ctx = b"whistle/case-key/0123456789abcdef0123456789abcdef"
+    for name, suite in (
+        ("MLKEM768_X25519", crypto.SUITE_MLKEM768_X25519),
+        ("X25519", crypto.SUITE_X25519),
+    ):
         priv = crypto.PrivateKey.generate(suite)
         pub = priv.public_key()
         secret = os.urandom(32)
-        ctx = b"whistle/case-key/0123456789abcdef0123456789abcdef"
         blob = pub.wrap(secret, context=ctx)
         res["hpke"][name] = {
-            "wrap_us": _median_us(lambda: pub.wrap(secret, context=ctx), 200, reps),
-            "unwrap_us": _median_us(lambda: priv.unwrap(blob, context=ctx), 200, reps),
+            "wrap_us": _median_us(lambda p=pub, s=secret: p.wrap(s, context=ctx), 200, reps),
+            "unwrap_us": _median_us(lambda k=priv, b=blob: k.unwrap(b, context=ctx), 200, reps),
             "wrap_bytes": len(blob),
         }
     for name, params in (("passphrase", kdf.PASSPHRASE_DEFAULT), ("ticket", kdf.TICKET_DEFAULT)):
@@ -195,7 +202,9 @@ def _bench_small(reps: int) -> dict:
         }
     report = os.urandom(10_000)
     priv = crypto.PrivateKey.generate()
-    env_bytes = crypto.Envelope.seal(report, {"team": priv.public_key()}, aad=b"case:x|field:y").to_bytes()
+    env_bytes = crypto.Envelope.seal(
+        report, {"team": priv.public_key()}, aad=b"case:x|field:y"
+    ).to_bytes()
 
     def open_env() -> None:
         crypto.Envelope.from_bytes(env_bytes).open("team", priv, aad=b"case:x|field:y")
@@ -205,7 +214,9 @@ def _bench_small(reps: int) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--size-mib", type=int, default=1024, help="stream input size (default 1024)")
     ap.add_argument("--reps", type=int, default=3, help="repetitions per measurement (default 3)")
     ap.add_argument("--skip-stream", action="store_true", help="only the small benchmarks")
@@ -250,17 +261,27 @@ def main() -> None:
     if "stream" in result:
         st = result["stream"]
         print(f"stream {st['size_mib']:.0f} MiB (median of {args.reps}):")
-        print(f"  encrypt {st['encrypt_mib_s']:.0f} MiB/s vs raw AES-GCM {st['raw_encrypt_mib_s']:.0f} MiB/s"
-              f" -> ratio {st['encrypt_ratio']:.2f}")
-        print(f"  decrypt {st['decrypt_mib_s']:.0f} MiB/s vs raw AES-GCM {st['raw_decrypt_mib_s']:.0f} MiB/s"
-              f" -> ratio {st['decrypt_ratio']:.2f}")
-        print(f"  peak RSS above baseline {st['peak_rss_above_baseline_mib']:.1f} MiB"
-              f" (baseline {st['baseline_rss_mib']:.1f} MiB)")
+        print(
+            f"  encrypt {st['encrypt_mib_s']:.0f} MiB/s vs raw AES-GCM {st['raw_encrypt_mib_s']:.0f} MiB/s"
+            f" -> ratio {st['encrypt_ratio']:.2f}"
+        )
+        print(
+            f"  decrypt {st['decrypt_mib_s']:.0f} MiB/s vs raw AES-GCM {st['raw_decrypt_mib_s']:.0f} MiB/s"
+            f" -> ratio {st['decrypt_ratio']:.2f}"
+        )
+        print(
+            f"  peak RSS above baseline {st['peak_rss_above_baseline_mib']:.1f} MiB"
+            f" (baseline {st['baseline_rss_mib']:.1f} MiB)"
+        )
     for name, h in result["hpke"].items():
-        print(f"HPKE {name}: wrap {h['wrap_us']:.0f} us, unwrap {h['unwrap_us']:.0f} us per recipient"
-              f" ({h['wrap_bytes']} bytes/wrap)")
+        print(
+            f"HPKE {name}: wrap {h['wrap_us']:.0f} us, unwrap {h['unwrap_us']:.0f} us per recipient"
+            f" ({h['wrap_bytes']} bytes/wrap)"
+        )
     for name, a in result["argon2"].items():
-        print(f"Argon2id {name} {a['params']}: {a['wall_ms']:.1f} ms wall, {a['cpu_ms']:.1f} ms CPU")
+        print(
+            f"Argon2id {name} {a['params']}: {a['wall_ms']:.1f} ms wall, {a['cpu_ms']:.1f} ms CPU"
+        )
     print(f"envelope open, 10 KB report, hybrid suite: {result['envelope_open_10kb_us']:.0f} us")
 
 

@@ -23,7 +23,6 @@ being accepted where a public key is expected, e.g. if columns are mixed up.
 from __future__ import annotations
 
 import hashlib
-from typing import Union
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hpke
@@ -60,8 +59,8 @@ _PRIVATE_BODY_LEN = {
     SUITE_X25519: X25519_LEN,
 }
 
-_HpkePub = Union[hpke.MLKEM768X25519PublicKey, x25519.X25519PublicKey]
-_HpkePriv = Union[hpke.MLKEM768X25519PrivateKey, x25519.X25519PrivateKey]
+_HpkePub = hpke.MLKEM768X25519PublicKey | x25519.X25519PublicKey
+_HpkePriv = hpke.MLKEM768X25519PrivateKey | x25519.X25519PrivateKey
 
 
 def _check_context(context: object) -> bytes:
@@ -195,7 +194,9 @@ class PrivateKey:
     def generate(cls, suite: int = SUITE_MLKEM768_X25519) -> PrivateKey:
         """Fresh key pair from the OS CSPRNG (via ``cryptography``)."""
         if suite == SUITE_MLKEM768_X25519:
-            return cls(suite, x25519.X25519PrivateKey.generate(), mlkem.MLKEM768PrivateKey.generate())
+            return cls(
+                suite, x25519.X25519PrivateKey.generate(), mlkem.MLKEM768PrivateKey.generate()
+            )
         if suite == SUITE_X25519:
             return cls(suite, x25519.X25519PrivateKey.generate())
         hpke_suite(suite)  # raises UnsupportedSuite
@@ -250,6 +251,6 @@ class PrivateKey:
         # Never print key material.
         return f"PrivateKey(suite=0x{self._suite:02x}, public={self._public.fingerprint()})"
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> str | tuple[object, ...]:
         # Refuse pickling: a pickled private key in a cache/session store would be a leak.
         raise TypeError("PrivateKey cannot be pickled; seal or wrap it instead")

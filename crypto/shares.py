@@ -185,7 +185,7 @@ def combine_shares(shares: Sequence[Share]) -> bytes:
                 den = gf_mul(den, xj ^ xi)
         basis.append(gf_mul(num, gf_inv(den)))
     secret = bytearray(len(first.value))
-    for li, s in zip(basis, used):
+    for li, s in zip(basis, used, strict=True):
         for pos, y in enumerate(s.value):
             secret[pos] ^= gf_mul(y, li)
     result = bytes(secret)

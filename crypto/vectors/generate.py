@@ -19,6 +19,7 @@ import json
 import struct
 import sys
 from pathlib import Path
+from typing import Any
 
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.hazmat.primitives import hashes
@@ -53,8 +54,9 @@ def secretbox(key: bytes, nonce: bytes, plaintext: bytes, aad: bytes) -> bytes:
 
 
 def argon2id(secret: bytes, salt: bytes, m: int, t: int, p: int) -> bytes:
-    return hash_secret_raw(secret, salt, time_cost=t, memory_cost=m, parallelism=p,
-                           hash_len=32, type=Type.ID)
+    return hash_secret_raw(
+        secret, salt, time_cost=t, memory_cost=m, parallelism=p, hash_len=32, type=Type.ID
+    )
 
 
 # --- GF(2^8) with log/exp tables (independent of crypto/shares.py's bitwise multiply) -------
@@ -74,54 +76,81 @@ def gmul(a: int, b: int) -> int:
     return 0 if a == 0 or b == 0 else EXP[LOG[a] + LOG[b]]
 
 
-def keys_vectors() -> dict:
+def keys_vectors() -> dict[str, Any]:
     out = []
     for name, suite in (("MLKEM768_X25519", SUITE_MLKEM768_X25519), ("X25519", SUITE_X25519)):
-        body = (det(f"mlkem-seed/{name}", 64) if suite == SUITE_MLKEM768_X25519 else b"")
+        body = det(f"mlkem-seed/{name}", 64) if suite == SUITE_MLKEM768_X25519 else b""
         body += det(f"x25519/{name}", 32)
         priv_bytes = bytes([1, suite, 0x53]) + body
         priv = PrivateKey.from_bytes(priv_bytes)
         secret = det(f"wrapped-secret/{name}", 32)
         context = b"whistle/case-key/00112233445566778899aabbccddeeff"
-        out.append({
-            "suite": name,
-            "private_key": priv_bytes.hex(),
-            "public_key": priv.public_key().to_bytes().hex(),
-            "fingerprint": priv.public_key().fingerprint(),
-            "context": context.hex(),
-            "wrapped": priv.public_key().wrap(secret, context=context).hex(),
-            "secret": secret.hex(),
-        })
-    return {"description": "HPKE keys: deterministic key material; wrapped = random "
-                           "encapsulation, check unwrap(wrapped, context) == secret",
-            "vectors": out}
+        out.append(
+            {
+                "suite": name,
+                "private_key": priv_bytes.hex(),
+                "public_key": priv.public_key().to_bytes().hex(),
+                "fingerprint": priv.public_key().fingerprint(),
+                "context": context.hex(),
+                "wrapped": priv.public_key().wrap(secret, context=context).hex(),
+                "secret": secret.hex(),
+            }
+        )
+    return {
+        "description": "HPKE keys: deterministic key material; wrapped = random "
+        "encapsulation, check unwrap(wrapped, context) == secret",
+        "vectors": out,
+    }
 
 
-def aead_vectors() -> dict:
+def aead_vectors() -> dict[str, Any]:
     out = []
-    for i, (pt, aad) in enumerate([(b"", b""), (b"hello", b"case:c1|field:title"),
-                                   (det("aead-pt", 100), b"case:c1|message:m1")]):
+    for i, (pt, aad) in enumerate(
+        [
+            (b"", b""),
+            (b"hello", b"case:c1|field:title"),
+            (det("aead-pt", 100), b"case:c1|message:m1"),
+        ]
+    ):
         key, nonce = det(f"aead-key/{i}", 32), det(f"aead-nonce/{i}", 12)
-        out.append({"key": key.hex(), "aad": aad.hex(), "plaintext": pt.hex(),
-                    "blob": secretbox(key, nonce, pt, aad).hex()})
-    return {"description": "Symmetric blob 0x01 0x10 nonce ct tag; GCM AAD = 0x01 0x10 || aad",
-            "vectors": out}
+        out.append(
+            {
+                "key": key.hex(),
+                "aad": aad.hex(),
+                "plaintext": pt.hex(),
+                "blob": secretbox(key, nonce, pt, aad).hex(),
+            }
+        )
+    return {
+        "description": "Symmetric blob 0x01 0x10 nonce ct tag; GCM AAD = 0x01 0x10 || aad",
+        "vectors": out,
+    }
 
 
-def kdf_vectors() -> dict:
+def kdf_vectors() -> dict[str, Any]:
     out = []
     for secret, salt, (m, t, p) in [
         (b"password", b"somesaltsomesalt", (8, 1, 1)),
         (b"correct horse battery staple", det("kdf-salt", 16), (64, 2, 2)),
         (b"ABCD-EFGH-JKMN-PQRS-TVW0", det("kdf-salt2", 16), (16384, 2, 1)),
     ]:
-        out.append({"secret": secret.hex(), "salt": salt.hex(), "memory_kib": m,
-                    "iterations": t, "lanes": p, "key": argon2id(secret, salt, m, t, p).hex()})
-    return {"description": "Argon2id v0x13, 32-byte output, no secret/associated data",
-            "vectors": out}
+        out.append(
+            {
+                "secret": secret.hex(),
+                "salt": salt.hex(),
+                "memory_kib": m,
+                "iterations": t,
+                "lanes": p,
+                "key": argon2id(secret, salt, m, t, p).hex(),
+            }
+        )
+    return {
+        "description": "Argon2id v0x13, 32-byte output, no secret/associated data",
+        "vectors": out,
+    }
 
 
-def sealed_vectors() -> dict:
+def sealed_vectors() -> dict[str, Any]:
     out = []
     for name in ("MLKEM768_X25519", "X25519"):
         priv_hex = next(v["private_key"] for v in keys_vectors()["vectors"] if v["suite"] == name)
@@ -132,11 +161,10 @@ def sealed_vectors() -> dict:
         wkey = argon2id(passphrase.encode("utf-8"), salt, m, t, p)
         blob = prefix + secretbox(wkey, nonce, bytes.fromhex(priv_hex), prefix)
         out.append({"passphrase": passphrase, "blob": blob.hex(), "private_key": priv_hex})
-    return {"description": "Sealed private key; passphrase is NFC-normalised UTF-8",
-            "vectors": out}
+    return {"description": "Sealed private key; passphrase is NFC-normalised UTF-8", "vectors": out}
 
 
-def ticket_vectors() -> dict:
+def ticket_vectors() -> dict[str, Any]:
     from crypto.tickets import ALPHABET
 
     def luhn(symbols: str) -> str:
@@ -147,11 +175,16 @@ def ticket_vectors() -> dict:
             factor = 3 - factor
         return ALPHABET[(32 - total % 32) % 32]
 
-    bodies = ["0" * 19, "Z" * 19, "0123456789ABCDEFGHJ", "KMNPQRSTVWXYZ012345",
-              "".join(ALPHABET[b % 32] for b in det("ticket-body", 19))]
+    bodies = [
+        "0" * 19,
+        "Z" * 19,
+        "0123456789ABCDEFGHJ",
+        "KMNPQRSTVWXYZ012345",
+        "".join(ALPHABET[b % 32] for b in det("ticket-body", 19)),
+    ]
     checks = [{"payload": b, "check": luhn(b)} for b in bodies]
     canon = [b + luhn(b) for b in bodies]
-    grouped = ["-".join(c[i:i + 4] for i in range(0, 20, 4)) for c in canon]
+    grouped = ["-".join(c[i : i + 4] for i in range(0, 20, 4)) for c in canon]
     g = grouped[3]
     parse = [
         {"input": g, "canonical": g},
@@ -165,25 +198,46 @@ def ticket_vectors() -> dict:
         {"input": g[:5] + "U" + g[6:], "error": "TicketTypo"},
     ]
     pepper = det("pepper", 32)
-    lookup = [{"ticket": t, "pepper": pepper.hex(),
-               "lookup_id": hmac.new(pepper, b"whistle/ticket-lookup/v1" + t.encode(),
-                                     hashlib.sha256).hexdigest()} for t in grouped]
+    lookup = [
+        {
+            "ticket": t,
+            "pepper": pepper.hex(),
+            "lookup_id": hmac.new(
+                pepper, b"whistle/ticket-lookup/v1" + t.encode(), hashlib.sha256
+            ).hexdigest(),
+        }
+        for t in grouped
+    ]
     salt = det("ticket-salt", 16)
-    rk = [{"ticket": t, "salt": salt.hex(), "memory_kib": m, "iterations": it, "lanes": 1,
-           "reporter_key": argon2id(t.encode(), salt, m, it, 1).hex()}
-          for t, (m, it) in zip(grouped[:2], [(8, 1), (16384, 2)])]
-    return {"description": "Luhn mod 32 check symbols, parsing, lookup ids, reporter keys",
-            "check_symbols": checks, "parse": parse, "lookup_ids": lookup, "reporter_keys": rk}
+    rk = [
+        {
+            "ticket": t,
+            "salt": salt.hex(),
+            "memory_kib": m,
+            "iterations": it,
+            "lanes": 1,
+            "reporter_key": argon2id(t.encode(), salt, m, it, 1).hex(),
+        }
+        for t, (m, it) in zip(grouped[:2], [(8, 1), (16384, 2)], strict=True)
+    ]
+    return {
+        "description": "Luhn mod 32 check symbols, parsing, lookup ids, reporter keys",
+        "check_symbols": checks,
+        "parse": parse,
+        "lookup_ids": lookup,
+        "reporter_keys": rk,
+    }
 
 
-def share_vectors() -> dict:
-    out = []
+def share_vectors() -> dict[str, Any]:
+    out: list[dict[str, Any]] = []
     for label, secret_len, k, n in (("a", 32, 2, 2), ("b", 32, 3, 5), ("c", 16, 2, 3)):
         secret = det(f"share-secret/{label}", secret_len)
         split_id = det(f"split-id/{label}", 16)
         coeffs = [det(f"coeff/{label}/{j}", secret_len) for j in range(k - 1)]
-        commit = hmac.new(secret, b"whistle/share-commitment/v1" + split_id + bytes([k]),
-                          hashlib.sha256).digest()
+        commit = hmac.new(
+            secret, b"whistle/share-commitment/v1" + split_id + bytes([k]), hashlib.sha256
+        ).digest()
         shares = []
         for x in range(1, n + 1):
             ys = bytearray()
@@ -197,53 +251,87 @@ def share_vectors() -> dict:
         out.append({"secret": secret.hex(), "k": k, "n": n, "shares": shares})
     # Negative: one share of split "a" with one of split "b" (same index space).
     mixed = {"shares": [out[0]["shares"][0], out[1]["shares"][1]], "error": "ShareError"}
-    return {"description": "Shamir GF(2^8)/0x11B; any k of the shares combine to secret",
-            "vectors": out, "invalid": [mixed]}
+    return {
+        "description": "Shamir GF(2^8)/0x11B; any k of the shares combine to secret",
+        "vectors": out,
+        "invalid": [mixed],
+    }
 
 
-def stream_vectors() -> dict:
+def stream_vectors() -> dict[str, Any]:
     chunk = 64 * 1024
     out = []
-    for i, (size, aad) in enumerate([(0, b""), (100, b"case:c1|attachment:a1"),
-                                     (chunk, b""), (chunk + 100, b"case:c1|attachment:a2")]):
+    for i, (size, aad) in enumerate(
+        [
+            (0, b""),
+            (100, b"case:c1|attachment:a1"),
+            (chunk, b""),
+            (chunk + 100, b"case:c1|attachment:a2"),
+        ]
+    ):
         key, nonce = det(f"stream-key/{i}", 32), det(f"stream-nonce/{i}", 16)
         header = b"\x01\x11" + nonce
-        pkey = HKDF(hashes.SHA256(), 32, salt=nonce,
-                    info=b"whistle/stream/v1/payload-key" + header[:2] + aad).derive(key)
+        pkey = HKDF(
+            hashes.SHA256(),
+            32,
+            salt=nonce,
+            info=b"whistle/stream/v1/payload-key" + header[:2] + aad,
+        ).derive(key)
         aes = AESGCM(pkey)
         pt = pattern(size)
-        pieces = [pt[j:j + chunk] for j in range(0, len(pt), chunk)] or [b""]
+        pieces = [pt[j : j + chunk] for j in range(0, len(pt), chunk)] or [b""]
         body = b"".join(
-            aes.encrypt(c.to_bytes(11, "big") + (b"\x01" if c == len(pieces) - 1 else b"\x00"), p, None)
-            for c, p in enumerate(pieces))
-        out.append({"key": key.hex(), "aad": aad.hex(), "plaintext_size": size,
-                    "plaintext_sha256": hashlib.sha256(pt).hexdigest(),
-                    "payload_key": pkey.hex(), "ciphertext": (header + body).hex()})
-    return {"description": "STREAM: plaintext byte i = i mod 251; decrypt ciphertext and "
-                           "compare sha256; payload_key is the HKDF output (informative)",
-            "vectors": out}
+            aes.encrypt(
+                c.to_bytes(11, "big") + (b"\x01" if c == len(pieces) - 1 else b"\x00"), p, None
+            )
+            for c, p in enumerate(pieces)
+        )
+        out.append(
+            {
+                "key": key.hex(),
+                "aad": aad.hex(),
+                "plaintext_size": size,
+                "plaintext_sha256": hashlib.sha256(pt).hexdigest(),
+                "payload_key": pkey.hex(),
+                "ciphertext": (header + body).hex(),
+            }
+        )
+    return {
+        "description": "STREAM: plaintext byte i = i mod 251; decrypt ciphertext and "
+        "compare sha256; payload_key is the HKDF output (informative)",
+        "vectors": out,
+    }
 
 
-def envelope_vectors() -> dict:
+def envelope_vectors() -> dict[str, Any]:
     from crypto.envelope import Envelope
 
     keys = {v["suite"]: v["private_key"] for v in keys_vectors()["vectors"]}
-    recipients = {"team:verifikator": PrivateKey.from_bytes(bytes.fromhex(keys["MLKEM768_X25519"])),
-                  "officer:7": PrivateKey.from_bytes(bytes.fromhex(keys["X25519"]))}
+    recipients = {
+        "team:verifikator": PrivateKey.from_bytes(bytes.fromhex(keys["MLKEM768_X25519"])),
+        "officer:7": PrivateKey.from_bytes(bytes.fromhex(keys["X25519"])),
+    }
     aad = b"case:c1|field:details"
     payload = b"The reported official asked for a fee of 5 million."
     env = Envelope.seal(payload, {r: k.public_key() for r, k in recipients.items()}, aad=aad)
-    return {"description": "Envelope (random wraps); open with either recipient; keys from "
-                           "keys.json", "aad": aad.hex(), "payload": payload.hex(),
-            "recipients": {r: k.to_bytes().hex() for r, k in recipients.items()},
-            "envelope": env.to_bytes().hex()}
+    return {
+        "description": "Envelope (random wraps); open with either recipient; keys from keys.json",
+        "aad": aad.hex(),
+        "payload": payload.hex(),
+        "recipients": {r: k.to_bytes().hex() for r, k in recipients.items()},
+        "envelope": env.to_bytes().hex(),
+    }
 
 
 def main() -> None:
     files = {
-        "keys.json": keys_vectors(), "aead.json": aead_vectors(), "kdf.json": kdf_vectors(),
-        "sealed.json": sealed_vectors(), "tickets.json": ticket_vectors(),
-        "shares.json": share_vectors(), "stream.json": stream_vectors(),
+        "keys.json": keys_vectors(),
+        "aead.json": aead_vectors(),
+        "kdf.json": kdf_vectors(),
+        "sealed.json": sealed_vectors(),
+        "tickets.json": ticket_vectors(),
+        "shares.json": share_vectors(),
+        "stream.json": stream_vectors(),
         "envelope.json": envelope_vectors(),
     }
     for name, data in files.items():

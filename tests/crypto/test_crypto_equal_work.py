@@ -22,7 +22,9 @@ def argon2_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[Any, ..
     real = kdf.hash_secret_raw
 
     def spy(**kw: Any) -> bytes:
-        calls.append((kw["time_cost"], kw["memory_cost"], kw["parallelism"], kw["hash_len"], kw["type"]))
+        calls.append(
+            (kw["time_cost"], kw["memory_cost"], kw["parallelism"], kw["hash_len"], kw["type"])
+        )
         return real(**kw)
 
     monkeypatch.setattr(kdf, "hash_secret_raw", spy)

@@ -35,7 +35,8 @@ def dec(blob: bytes, key: bytes = KEY, aad: bytes = AAD) -> bytes:
 
 def chunks_of(blob: bytes) -> tuple[bytes, list[bytes]]:
     body = blob[HEADER_SIZE:]
-    return blob[:HEADER_SIZE], [body[i : i + CT_CHUNK_SIZE] for i in range(0, len(body), CT_CHUNK_SIZE)]
+    chunks = [body[i : i + CT_CHUNK_SIZE] for i in range(0, len(body), CT_CHUNK_SIZE)]
+    return blob[:HEADER_SIZE], chunks
 
 
 @pytest.mark.parametrize("size", BOUNDARY_SIZES)
@@ -181,7 +182,8 @@ def test_empty_final_chunk_after_data_rejected() -> None:
     header = b"\x01\x11" + os.urandom(16)
     aead = _payload_aead(KEY, header, AAD)
     data = os.urandom(C)
-    blob = header + aead.encrypt(_nonce(0, False), data, None) + aead.encrypt(_nonce(1, True), b"", None)
+    full = aead.encrypt(_nonce(0, False), data, None)
+    blob = header + full + aead.encrypt(_nonce(1, True), b"", None)
     with pytest.raises(StreamError, match="empty final chunk"):
         dec(blob)
 
