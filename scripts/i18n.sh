@@ -13,7 +13,7 @@ if [[ "${1:-}" != "compile" ]]; then
     --omit-header -o "$POT" .
   for lang in id en; do
     if [[ -f "$DIR/$lang/LC_MESSAGES/messages.po" ]]; then
-      "$PYBABEL" update -i "$POT" -d "$DIR" -l "$lang" --no-fuzzy-matching --omit-header
+      "$PYBABEL" update -i "$POT" -d "$DIR" -l "$lang" --no-fuzzy-matching
     else
       "$PYBABEL" init -i "$POT" -d "$DIR" -l "$lang"
     fi

@@ -117,7 +117,7 @@ def receipt_txt() -> Response:
     if not receipt or receipt.get("downloaded"):
         abort(404)
     session[RECEIPT] = receipt | {"downloaded": True}  # served once, then gone
-    body = render_template("reporter/receipt.txt", ticket=receipt["ticket"],
+    body = render_template("reporter/receipt_txt.html", ticket=receipt["ticket"],
                            register_no=receipt["register_no"])
     return Response(body.replace("\n", "\r\n"), mimetype="text/plain; charset=utf-8", headers={
         "Content-Disposition": 'attachment; filename="tanda-terima-laporan.txt"'})
