@@ -62,6 +62,9 @@ ALLOWED: dict[str, str | frozenset[str]] = {
     "officer.case_message": frozenset({"verifikator", "pyb", "pengkaji"}),
     "officer.case_checklist": frozenset({"verifikator", "pyb", "pengkaji"}),
     "officer.case_file": frozenset({"verifikator", "pyb", "pengkaji"}),
+    "officer.intake": frozenset({"penerima"}),
+    "officer.intake_record": frozenset({"penerima"}),
+    "officer.intake_done": frozenset({"penerima"}),
 }
 
 # Endpoints whose side effects would end the test's own sessions.

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -55,6 +55,21 @@ IDENTITY_FIELDS: tuple[str, ...] = ("name", "nik", "address", "phone", "email", 
 
 ANONYMOUS = "anonymous"
 CONFIDENTIAL = "confidential"
+
+
+@dataclass(frozen=True)
+class Intake:
+    """How a report recorded by a penerima arrived (see services/intake.py)."""
+
+    channel: Channel
+    received_on: date  # office-local day it really arrived; never in the future
+    officer_id: int
+
+    def received_at(self) -> datetime:
+        # Midday in the office's zone: the time is unknown, the day must stay the same day.
+        from .calendar_store import local_tz
+
+        return datetime.combine(self.received_on, time(12), tzinfo=local_tz()).astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -185,8 +200,12 @@ def file_report(
     files: Sequence[StagedFile] = (),
     store: AttachmentStore | None = None,
     kdf_slot: Callable[[], AbstractContextManager[object]] | None = None,
+    intake: Intake | None = None,
 ) -> tuple[Case, str]:
     """File ``report``; return (case, ticket). Raises ReportRefused with a reporter-facing text.
+
+    ``intake`` (services/intake.py): a report a penerima recorded from another channel, with
+    the day it really arrived (its deadlines run from then) and who recorded it.
 
     ``files`` are already cleaned and encrypted into ``store``'s temp area; they are committed
     after the database commit, or discarded on any failure. ``kdf_slot`` bounds concurrent
@@ -202,7 +221,8 @@ def file_report(
     case_key = crypto.generate_key()
     try:
         with transaction(factory) as db:
-            case = _write_case(db, report, ticket, salt, reporter_key, case_key, pepper, files)
+            case = _write_case(db, report, ticket, salt, reporter_key, case_key, pepper, files,
+                               intake)
     except BaseException:
         finish_staged(store, files, committed=False)
         raise
@@ -211,7 +231,8 @@ def file_report(
 
 
 def _write_case(db: Session, report: ReportInput, ticket: str, salt: bytes, reporter_key: bytes,
-                case_key: bytes, pepper: bytes, files: Sequence[StagedFile]) -> Case:
+                case_key: bytes, pepper: bytes, files: Sequence[StagedFile],
+                intake: Intake | None = None) -> Case:
     unit = _receiving_unit(db, report.unit_id)
     verifikator = _team(db, unit.id, Role.VERIFIKATOR)
     if verifikator is None:
@@ -228,14 +249,17 @@ def _write_case(db: Session, report: ReportInput, ticket: str, salt: bytes, repo
         custodians = (uki, pyb)
 
     today = local_today()
-    due_on = load_calendar(db).deadline_for(Status.RECEIVED, today)
+    arrived = intake.received_on if intake is not None else today
+    due_on = load_calendar(db).deadline_for(Status.RECEIVED, arrived)
     case_id = new_id()
     case = Case(
         id=case_id, register_no=_unique_register_no(db, today.year), kind=report.kind.value,
-        category=report.category.value, channel=Channel.WEB.value, status=Status.RECEIVED.value,
+        category=report.category.value, status=Status.RECEIVED.value,
+        channel=intake.channel.value if intake is not None else Channel.WEB.value,
         unit_id=unit.id, team_id=verifikator.id, anonymity=CONFIDENTIAL if identity else ANONYMOUS,
-        has_identity=bool(identity), has_witnesses=bool(witnesses), received_at=utcnow(),
-        step_started_on=today, due_on=due_on, is_late=False, needs_attention=True,
+        has_identity=bool(identity), has_witnesses=bool(witnesses),
+        received_at=intake.received_at() if intake is not None else utcnow(),
+        step_started_on=arrived, due_on=due_on, is_late=False, needs_attention=True,
         ticket_lookup=crypto.ticket_lookup_id(ticket, pepper), ticket_salt=salt,
     )
     db.add(case)
@@ -251,15 +275,18 @@ def _write_case(db: Session, report: ReportInput, ticket: str, salt: bytes, repo
     if custodians is not None:
         _seal_identity(db, case_id, identity, witnesses, custodians)
 
-    db.add(Event(case_id=case_id, actor="reporter", action="filed", from_status=None,
-                 to_status=Status.RECEIVED.value))
+    db.add(Event(case_id=case_id, actor="officer" if intake is not None else "reporter",
+                 officer_id=intake.officer_id if intake is not None else None,
+                 action="filed", from_status=None, to_status=Status.RECEIVED.value))
     message_id = new_id()
     db.add(Message(id=message_id, case_id=case_id, author="system", internal=False,
                    blob=cipher.seal_text("message", message_id,
                                          acknowledgement(case.register_no, due_on))))
     db.flush()  # the message row must exist before attachments point at it
     attach_staged(db, cipher, files, message_id=None)
-    audit.append(db, "reporter", "case.filed", f"case:{case_id}")
+    audit.append(db, f"officer:{intake.officer_id}" if intake is not None else "reporter",
+                 "case.filed", f"case:{case_id}",
+                 detail=f"intake:{intake.channel.value}" if intake is not None else None)
     return case
 
 
