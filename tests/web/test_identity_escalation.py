@@ -109,3 +109,57 @@ def test_request_rules(app: Flask, world: World, case_id: str) -> None:
     _step(f, world, "ver", escalation.request_identity, case_id, REASON)
     with pytest.raises(escalation.EscalationError):  # one open request at a time
         _step(f, world, "ver", escalation.request_identity, case_id, REASON)
+
+
+# -- through the pages ---------------------------------------------------------------------
+
+def test_escalation_through_the_pages(app: Flask, world: World, case_id: str) -> None:
+    import re
+
+    from tests.web.officer_login import Clock, csrf, login
+    from tests.web.officer_login import make_login_ready
+
+    clock = Clock()
+    import whistle.services.accounts as accounts_mod
+    original = accounts_mod.now
+    accounts_mod.now = clock
+    try:
+        clients = {}
+        for who in ("ver", "pyb", "uki", "pk_kw"):
+            with transaction(state(app).db) as db:
+                secret = make_login_ready(db, _me(db, world, who), app)
+            c = app.test_client()
+            assert login(c, who, world.officers[who].passphrase, secret, clock).status_code == 303
+            clients[who] = c
+        ver, pyb, uki = clients["ver"], clients["pyb"], clients["uki"]
+        form = f"/officer/cases/{case_id}/identity"
+        resp = ver.post(form, data={"csrf_token": csrf(ver, form), "reason": REASON})
+        assert resp.status_code == 303
+        detail = resp.headers["Location"]
+        req_id = detail.rsplit("/", 1)[-1]
+        # An officer of another unit learns nothing about it.
+        assert clients["pk_kw"].get(detail).status_code == 404
+        assert clients["pk_kw"].get(f"/officer/cases/{case_id}/identity").status_code == 200
+        page = pyb.get(detail).get_data(as_text=True)
+        assert REASON in page and "Approve" in page
+        assert uki.get(detail).status_code == 404  # custodians act only once it is approved
+        pyb.post(f"/officer/identity/{req_id}/decide",
+                 data={"csrf_token": csrf(pyb, detail), "decision": "approve"})
+        assert "approved" in ver.get(detail).get_data(as_text=True)
+        assert "Rahmat" not in ver.get(detail).get_data(as_text=True)
+        listing = uki.get("/officer/identity").get_data(as_text=True)
+        assert f"/officer/identity/{req_id}/release" in listing
+        uki.post(f"/officer/identity/{req_id}/release",
+                 data={"csrf_token": csrf(uki, "/officer/identity")})
+        pyb.post(f"/officer/identity/{req_id}/release",
+                 data={"csrf_token": csrf(pyb, "/officer/identity")})
+        shown = ver.get(detail)
+        html = shown.get_data(as_text=True)
+        assert "Rahmat Hidayat" in html and "3201010101010001" in html
+        assert "no-store" in shown.headers["Cache-Control"]
+        for other in (pyb, uki):
+            body = other.get(detail).get_data(as_text=True)
+            assert "Rahmat" not in body
+        assert re.search(r'id="status">opened<', html)
+    finally:
+        accounts_mod.now = original
