@@ -233,3 +233,31 @@ def test_totp_secret_not_in_database_plaintext(app: Flask, officer: Enrolled) ->
     assert totp.group_secret(officer.totp_secret).encode() not in data
     import base64
     assert base64.b32decode(secret) not in data
+
+
+@pytest.mark.parametrize("target,lands", [
+    ("/officer/account", "/officer/account"),
+    ("//evil.example/officer/", None),
+    ("https://evil.example/officer/x", None),
+    ("/\\evil.example", None),
+    ("/elsewhere", None),
+])
+def test_next_is_local_only(client: FlaskClient, officer: Enrolled, clock: Clock,
+                            target: str, lands: str | None) -> None:
+    from tests.web.officer_login import csrf
+    clock.advance(seconds=30)
+    resp = client.post("/officer/login", data={
+        "csrf_token": csrf(client, "/officer/login"), "username": officer.username,
+        "passphrase": officer.passphrase, "code": code_for(officer.totp_secret, clock()),
+        "next": target})
+    assert resp.status_code == 303
+    location = resp.headers["Location"]
+    assert "evil" not in location
+    if lands:
+        assert location.endswith(lands)
+
+
+def test_protected_page_redirects_to_login_with_next(client: FlaskClient) -> None:
+    resp = client.get("/officer/account")
+    assert resp.status_code == 302
+    assert "/officer/login?next=/officer/account" in resp.headers["Location"].replace("%2F", "/")

@@ -4,7 +4,7 @@ Thin routes: the rules live in services/accounts.py, services/teams.py and servi
 """
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from whistle.db import transaction
@@ -30,6 +30,18 @@ ENROL_KEY = "enrol"
 
 def _field(name: str, limit: int = 1024) -> str:
     return (request.form.get(name) or "")[:limit]
+
+
+@bp.app_context_processor
+def _officer_context() -> dict[str, object]:
+    """``officer_role()`` for navigation menus (None when nobody is logged in)."""
+    def officer_role() -> str | None:
+        return current_officer().role if is_logged_in() else None
+
+    def has_endpoint(name: str) -> bool:
+        return name in current_app.view_functions
+
+    return {"officer_role": officer_role, "has_endpoint": has_endpoint}
 
 
 @bp.route("/login", methods=["GET", "POST"])
