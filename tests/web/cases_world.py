@@ -16,6 +16,7 @@ from whistle.db import transaction
 from whistle.domain.constants import Category, Kind
 from whistle.models import Case, CaseField, Event, Message, Officer, Unit
 from whistle.services import cases, reports
+from whistle.services.calendar_store import load_calendar
 from whistle.services.casekeys import CaseCipher, case_key_for_teams
 
 PEPPER = b"p" * 32
@@ -68,6 +69,7 @@ class World:
                 row = db.get(Case, case.id)
                 row.received_at = row.created_at = received
                 row.step_started_on = received.astimezone(JAKARTA).date()
+                row.due_on = load_calendar(db).deadline_for("received", row.step_started_on)
                 for m in db.scalars(select(Message).where(Message.case_id == case.id)):
                     m.created_at = received
                 for e in db.scalars(select(Event).where(Event.case_id == case.id)):
@@ -125,5 +127,7 @@ def build_world(factory: sessionmaker[Session]) -> World:
             world.officers[name] = make_officer(
                 db, unit, role, name, teams=tuple(world.teams[t] for t in teams))
             world.officers[name].officer.email = f"{name}@example.go.id"
+            # Distinctive names, so a test can prove they never reach the reporter.
+            world.officers[name].officer.display_name = f"Sutrisno-{name.upper()} Wibowo"
             world.members[name] = teams
     return world
