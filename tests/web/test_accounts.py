@@ -222,12 +222,23 @@ def test_failed_logins_audited_without_unknown_names(client: FlaskClient, app: F
 
 def test_totp_secret_not_in_database_plaintext(app: Flask, officer: Enrolled) -> None:
     url = state(app).config.db_url
-    if not url.startswith("sqlite:///"):
-        pytest.skip("file scan applies to SQLite")
-    state(app).engine.dispose()
-    import pathlib
-    path = pathlib.Path(url[len("sqlite:///"):])
-    data = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    if url.startswith("sqlite:///"):
+        # The raw files (database + WAL), so free pages and journal copies are covered too.
+        state(app).engine.dispose()
+        import pathlib
+        path = pathlib.Path(url[len("sqlite:///"):])
+        data = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    else:
+        # PostgreSQL: every value of every table.
+        from whistle.models import Base
+        parts: list[bytes] = []
+        with state(app).engine.connect() as conn:
+            for table in Base.metadata.sorted_tables:
+                for row in conn.execute(table.select()):
+                    for value in row:
+                        parts.append(bytes(value) if isinstance(value, (bytes, memoryview))
+                                     else str(value).encode())
+        data = b"\x00".join(parts)
     secret = officer.totp_secret.encode()
     assert secret not in data and secret.lower() not in data
     assert totp.group_secret(officer.totp_secret).encode() not in data
