@@ -23,7 +23,8 @@ from whistle.web.state import state
 
 from . import bp
 
-CASE_ROLES = ("verifikator", "pyb", "pengkaji")
+# UKI may open the inbox (empty unless a case is wrapped to its team): its menu links there.
+CASE_ROLES = ("verifikator", "pyb", "pengkaji", "uki")
 # Form fields an action form may carry (each action's own subset is checked by the workflow).
 ACTION_FIELDS = ("message", "external_ref", "sanction", "reason", "reason_text", "note", "tier",
                  "unit_id")
@@ -45,7 +46,6 @@ def _me(db: Any) -> Officer:
 def _ctx() -> dict[str, Any]:
     lang = select_locale()
     return {"lang": lang, "label": lambda v: label(v, lang), "officer_nav": True,
-            "officer_role": current_officer().role,
             "Status": Status, "statuses": choices(Status, lang), "categories": choices(Category, lang),
             "kinds": choices(Kind, lang), "tiers": [(str(t.value), label(t, lang)) for t in InvestigationTier],
             "reasons": choices(NotFollowableReason, lang), "specs": SPECS}

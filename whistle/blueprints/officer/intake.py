@@ -35,7 +35,7 @@ def _page(form: dict[str, str], errors: dict[str, tuple[str, str]] | None = None
         channels=[(c.value, label(c, lang)) for c in intake.INTAKE_CHANNELS],
         kinds=choices(Kind, lang), categories=choices(Category, lang),
         identity_fields=reports.IDENTITY_FIELDS, report_fields=reports.REPORT_FIELDS,
-        today=local_today(state().config), officer_nav=True, officer_role="penerima"), status
+        today=local_today(state().config), officer_nav=True), status
 
 
 @bp.get("/intake", endpoint="intake")
@@ -67,5 +67,4 @@ def intake_record() -> Any:
 def intake_done() -> Any:
     receipt = session.pop(RECEIPT, None)  # shown once: a reload shows nothing
     return render_template("officer/intake/done.html", receipt=receipt, officer_nav=True,
-                           officer_role="penerima",
                            due_on=date.fromisoformat(receipt["due_on"]) if receipt and receipt["due_on"] else None)
