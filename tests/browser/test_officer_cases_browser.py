@@ -1,0 +1,202 @@
+"""Officers drive the lives of cases through their pages in headless Chromium (JavaScript off:
+every action is a plain form). Log-in with a TOTP code computed here. In CI a missing Chromium
+or playwright fails instead of skipping."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyotp
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from tests.web.cases_world import PEPPER, World, build_world
+from tests.web.officer_login import make_login_ready
+from whistle.db import transaction
+from whistle.domain.constants import Category, Kind
+from whistle.models import Officer
+from whistle.services import followup
+from whistle.web.state import state
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _need(condition: bool, why: str) -> None:
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(why + " (required in CI)")
+    pytest.skip(why)
+
+
+@pytest.fixture
+def live(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    _need(CHROMIUM.exists(), f"{CHROMIUM} missing (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _need(False, "playwright not installed")
+        raise
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Desk:
+    """One officer at their own browser (own cookies), logged in through the real page."""
+
+    def __init__(self, browser: object, live: str, world: World, who: str, totp_secret: str) -> None:
+        self.live = live
+        self.context = browser.new_context(java_script_enabled=False)  # type: ignore[attr-defined]
+        self.page = self.context.new_page()
+        self.page.goto(live + "/officer/login")
+        self.page.fill("#username", who)
+        self.page.fill("#passphrase", world.officers[who].passphrase)
+        self.page.fill("#code", pyotp.TOTP(totp_secret).at(time.time()))
+        self.page.click("button[type=submit]")
+        self.page.wait_for_load_state("load")
+        assert "/officer/login" not in self.page.url, self.page.content()[:1500]
+
+    def open_from_inbox(self, register_no: str) -> None:
+        self.page.goto(self.live + "/officer/cases")
+        self.page.click(f"text={register_no}")
+        self.page.wait_for_url("**/officer/cases/*")
+
+    def act(self, action: str, **fields: str) -> None:
+        form = f"form#action-{action}"
+        for name, value in fields.items():
+            target = f"{form} [name={name}]"
+            if self.page.locator(f"{form} select[name={name}]").count():
+                self.page.select_option(target, value)
+            else:
+                self.page.fill(target, value)
+        self.page.click(f"{form} button[type=submit]")
+        self.page.wait_for_load_state("load")
+        assert self.page.locator("#done").count() == 1, self.page.content()[:3000]
+
+    def status(self) -> str:
+        return self.page.get_attribute("#case-status", "data-status") or ""
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def office(app: Flask) -> tuple[World, dict[str, str]]:
+    world = build_world(state(app).db)
+    with transaction(state(app).db) as db:
+        secrets = {name: make_login_ready(db, db.get(Officer, o.officer.id), app)
+                   for name, o in world.officers.items()}
+    return world, secrets
+
+
+def test_ethics_path_through_the_officer_pages(app: Flask, live: str, browser: object, office) -> None:
+    world, secrets = office
+    case_id, ticket = world.file(category=Category.ETHICS_CODE,
+                                 what="Kepala seksi menerima hadiah dari pemohon izin.")
+    register_no = world.case(case_id).register_no
+
+    ver = Desk(browser, live, world, "ver", secrets["ver"])
+    ver.page.goto(live + "/officer/cases")
+    assert "Kepala seksi menerima hadiah" in ver.page.content()
+    ver.open_from_inbox(register_no)
+    assert ver.status() == "received"
+    ver.act("start_verification")
+    assert ver.status() == "verification"
+    ver.page.check("input[name=ok_what]")
+    ver.page.fill("#note-who", "nama terlapor jelas")
+    ver.page.click("#checklist-form button[type=submit]")
+    ver.page.wait_for_load_state("load")
+    assert ver.page.input_value("#note-who") == "nama terlapor jelas"
+    ver.act("forward_pyb", note="Dugaan gratifikasi.")
+    assert ver.status() == "forwarded_pyb"
+    assert ver.page.locator("form.action").count() == 0  # nothing left for the verifikator
+    ver.close()
+
+    pyb = Desk(browser, live, world, "pyb", secrets["pyb"])
+    pyb.open_from_inbox(register_no)
+    pyb.act("dispose_to_pengkaji", unit_id=str(world.units["PUSAT"]), tier="14")
+    assert pyb.status() == "investigation"
+
+    pk = Desk(browser, live, world, "pk", secrets["pk"])
+    pk.open_from_inbox(register_no)
+    pk.page.fill("#body", "Apakah Anda menyimpan bukti pemberian hadiah?")
+    pk.page.click("#message-form button[type=submit]")
+    pk.page.wait_for_load_state("load")
+    pk.act("conclude_substantiated", sanction="Hukuman disiplin sedang")
+    assert pk.status() == "substantiated"
+    assert "Hukuman disiplin sedang" in pk.page.inner_text("#sanction")
+    pk.close()
+
+    pyb.open_from_inbox(register_no)
+    pyb.act("close", message="Terima kasih atas laporan Anda.")
+    assert pyb.status() == "closed"
+    history = pyb.page.inner_text("#events")
+    for step in ("start_verification", "forward_pyb", "dispose_to_pengkaji", "conclude_substantiated", "close"):
+        assert step in history
+    assert "Sutrisno-VER Wibowo" in history  # officers see who acted ...
+    pyb.close()
+
+    login = followup.login(world.factory, ticket, pepper=PEPPER)
+    view = followup.case_view(world.factory, login, "id")
+    assert view.status_label == "Selesai"
+    bodies = "\n".join(m.body for m in view.messages)
+    assert "bukti pemberian hadiah" in bodies and "Terima kasih atas laporan Anda." in bodies
+    assert "Sutrisno" not in bodies and "Hukuman" not in bodies and "gratifikasi" not in bodies
+
+
+def test_service_path_through_the_officer_pages(app: Flask, live: str, browser: object, office) -> None:
+    world, secrets = office
+    case_id, ticket = world.file(category=Category.POOR_PUBLIC_SERVICE, kind=Kind.COMPLAINT,
+                                 what="Antrean paspor tidak tertib.")
+    register_no = world.case(case_id).register_no
+
+    ver = Desk(browser, live, world, "ver", secrets["ver"])
+    ver.open_from_inbox(register_no)
+    ver.act("start_verification")
+    ver.act("forward_unit", unit_id=str(world.units["KANWIL"]))
+    assert ver.status() == "forwarded_unit"
+    ver.close()
+
+    kw = Desk(browser, live, world, "pk_kw", secrets["pk_kw"])
+    kw.open_from_inbox(register_no)
+    kw.act("answer", message="Loket antrean kini memakai nomor urut.")
+    assert kw.status() == "answered"
+    kw.act("close")
+    assert kw.status() == "closed"
+    kw.close()
+
+    other = Desk(browser, live, world, "ver_kw", secrets["ver_kw"])  # same unit, other team
+    other.page.goto(live + "/officer/cases")
+    assert register_no not in other.page.content()
+    resp = other.page.goto(live + f"/officer/cases/{case_id}")
+    assert resp is not None and resp.status == 404
+    other.close()
+
+    login = followup.login(world.factory, ticket, pepper=PEPPER)
+    bodies = "\n".join(m.body for m in followup.case_view(world.factory, login, "id").messages)
+    assert "Loket antrean kini memakai nomor urut." in bodies and "Sutrisno" not in bodies
