@@ -1,18 +1,13 @@
 """Headless Chromium (Debian's /usr/bin/chromium via playwright) with JavaScript OFF: an officer
 enrols (QR PNG served by us, secret read from the page), then logs in with a TOTP code
-computed here. In CI a missing Chromium or playwright fails instead of skipping."""
+computed here. Fixtures ``live`` and ``browser``: tests/browser/conftest.py."""
 from __future__ import annotations
 
-import os
-import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pyotp
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from whistle.db import transaction
 from whistle.domain.constants import Role
@@ -22,47 +17,7 @@ from tests.factories import make_unit
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
 PASS = "perahu layar di teluk biru"
-
-
-def _need(condition: bool, why: str) -> None:
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(why + " (required in CI)")
-    pytest.skip(why)
-
-
-@pytest.fixture
-def live(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    _need(CHROMIUM.exists(), f"{CHROMIUM} missing (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _need(False, "playwright not installed")
-        raise
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def test_enrol_then_log_in_without_javascript(app: Flask, live: str, browser: object) -> None:

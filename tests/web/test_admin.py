@@ -292,3 +292,9 @@ def test_auditor_reads_paginated_audit_log(admin: Admin, app: Flask, clock: Cloc
     assert "Chain intact" in verified
     assert admin.client.get("/admin/audit").status_code == 403  # admins do not audit themselves
     assert client.get("/admin/officers").status_code == 403
+
+
+def test_admin_navigation(admin: Admin) -> None:
+    html = admin.client.get("/admin/units").get_data(as_text=True)
+    assert html.count('action="/officer/logout"') == 1
+    assert 'href="/admin/teams"' in html and 'href="/officer/account"' in html
