@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import String, and_, cast, delete, exists, literal, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -235,7 +235,12 @@ def claim_notices(factory: sessionmaker[Session], *, now: datetime, batch: int =
                             Case.status == Status.RECEIVED.value, Case.id > after,
                             ~exists().where(CaseNotice.case_id == Case.id, CaseNotice.kind == "new"))
                     else:
-                        q = select(Case.id, Case.due_on).where(Case.is_late.is_(True), Case.id > after)
+                        # 'late:<due date>' built in SQL so a quiet run skips claimed cases
+                        # in the query; the Python check below stays as the exact guard.
+                        kind_sql = literal("late:", String) + cast(Case.due_on, String)
+                        q = select(Case.id, Case.due_on).where(
+                            Case.is_late.is_(True), Case.id > after,
+                            ~exists().where(CaseNotice.case_id == Case.id, CaseNotice.kind == kind_sql))
                     rows = db.execute(q.order_by(Case.id).limit(batch)).all()
                     if not rows:
                         return 0, after, []
