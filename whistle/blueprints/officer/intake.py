@@ -10,13 +10,13 @@ from typing import Any
 
 from flask import redirect, render_template, request, session, url_for
 
-from whistle.domain.constants import Category, Channel, Kind, choices, label
+from whistle.domain.constants import Category, Kind, choices, label
+from whistle.db import transaction
 from whistle.services import intake, reports
 from whistle.services.calendar_store import today as local_today
 from whistle.web.i18n import select_locale
 from whistle.web.officer_auth import current_officer, officer_required
 from whistle.web.state import state
-from whistle.db import transaction
 
 from . import bp
 
