@@ -19,7 +19,14 @@ from .errors import (
     UnsupportedVersion,
     WrongPassphrase,
 )
-from .kdf import PASSPHRASE_DEFAULT, TICKET_DEFAULT, Argon2Params, derive_key
+from .kdf import (
+    PASSPHRASE_DEFAULT,
+    TICKET_DEFAULT,
+    Argon2Params,
+    decode_params,
+    derive_key,
+    encode_params,
+)
 from .envelope import Envelope
 from .keys import PrivateKey, PublicKey
 from .sealed import needs_reseal, open_sealed_key, reseal, seal_private_key, sealed_params
@@ -63,6 +70,8 @@ __all__ = [
     "PASSPHRASE_DEFAULT",
     "TICKET_DEFAULT",
     "derive_key",
+    "encode_params",
+    "decode_params",
     # HPKE keys
     "PrivateKey",
     "PublicKey",

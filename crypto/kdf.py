@@ -21,11 +21,14 @@ as Python default arguments), so tests can make Argon2 cheap with :func:`set_tes
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 from argon2.low_level import Type, hash_secret_raw
 
 from .compare import require_bytes
+from .errors import MalformedBlob
+from .suites import FORMAT_KDF_PARAMS, VERSION, check_header
 
 __all__ = [
     "Argon2Params",
@@ -38,6 +41,8 @@ __all__ = [
     "set_test_params",
     "passphrase_default",
     "ticket_default",
+    "encode_params",
+    "decode_params",
 ]
 
 KEY_SIZE = 32
@@ -121,3 +126,33 @@ def derive_key(secret: bytes, salt: bytes, params: Argon2Params) -> bytes:
         hash_len=KEY_SIZE,
         type=Type.ID,
     )
+
+
+_PARAMS = struct.Struct(">III")
+PARAMS_RECORD_SIZE = 2 + _PARAMS.size  # 14
+
+
+def encode_params(params: Argon2Params) -> bytes:
+    """``0x01 | 0x50 | m u32be | t u32be | p u32be``: records which cost derived a key.
+
+    Stored beside anything derived with a *default* (e.g. each case's reporter key) so the
+    default can be raised later while old tickets keep opening with their own cost.
+    """
+    if not isinstance(params, Argon2Params):
+        raise TypeError("params must be Argon2Params")
+    return bytes([VERSION, FORMAT_KDF_PARAMS]) + _PARAMS.pack(
+        params.memory_kib, params.iterations, params.lanes
+    )
+
+
+def decode_params(record: bytes) -> Argon2Params:
+    """Inverse of :func:`encode_params`; ``MalformedBlob`` / ``Unsupported*`` on a bad record."""
+    record = require_bytes(record, "record")
+    check_header(record, FORMAT_KDF_PARAMS, "kdf params")
+    if len(record) != PARAMS_RECORD_SIZE:
+        raise MalformedBlob("kdf params: wrong length")
+    memory_kib, iterations, lanes = _PARAMS.unpack_from(record, 2)
+    try:
+        return Argon2Params(memory_kib=memory_kib, iterations=iterations, lanes=lanes)
+    except ValueError as exc:
+        raise MalformedBlob(f"kdf params: {exc}") from None

@@ -31,6 +31,7 @@ __all__ = [
     "FORMAT_SHARE",
     "FORMAT_SEALED_KEY",
     "FORMAT_ENVELOPE",
+    "FORMAT_KDF_PARAMS",
     "hpke_suite",
     "check_header",
 ]
@@ -46,6 +47,7 @@ FORMAT_STREAM = 0x11
 FORMAT_SHARE = 0x20
 FORMAT_SEALED_KEY = 0x30
 FORMAT_ENVELOPE = 0x40
+FORMAT_KDF_PARAMS = 0x50
 
 # Built once: Suite objects are immutable and cheap to share.
 _HPKE: dict[int, hpke.Suite] = {

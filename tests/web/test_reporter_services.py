@@ -273,3 +273,18 @@ def test_reply_with_file(factory, teams, tmp_path) -> None:
     view = followup.case_view(factory, logged, "en")
     assert view.messages[-1].author == "reporter" and view.messages[-1].files[0].name == "c.txt"
     assert view.messages[-1].files[0].clean is not None
+
+
+def test_raising_the_ticket_cost_keeps_old_tickets_working(factory, teams, monkeypatch) -> None:
+    """Each case records the Argon2 cost of its reporter key, so the default can rise later."""
+    old = kdf.Argon2Params(memory_kib=8, iterations=1, lanes=1)
+    new = kdf.Argon2Params(memory_kib=64, iterations=2, lanes=1)
+    monkeypatch.setattr(kdf, "TICKET_DEFAULT", old)
+    case, ticket = reports.file_report(factory, report(), pepper=PEPPER)
+    monkeypatch.setattr(kdf, "TICKET_DEFAULT", new)
+    newer, newer_ticket = reports.file_report(factory, report(), pepper=PEPPER)
+    with transaction(factory) as db:
+        assert kdf.decode_params(db.get(Case, case.id).ticket_kdf) == old
+        assert kdf.decode_params(db.get(Case, newer.id).ticket_kdf) == new
+    assert followup.login(factory, ticket, pepper=PEPPER).case_id == case.id
+    assert followup.login(factory, newer_ticket, pepper=PEPPER).case_id == newer.id

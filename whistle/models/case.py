@@ -56,6 +56,9 @@ class Case(Base):
     # HMAC(pepper, ticket): finds the case from a ticket; the ticket itself is never stored.
     ticket_lookup: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     ticket_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
+    # The Argon2 cost the reporter key was derived with (crypto.encode_params), so the default
+    # can be raised later without locking out older tickets.
+    ticket_kdf: Mapped[bytes] = mapped_column(LargeBinary(14))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -79,7 +79,7 @@ def login(
     with transaction(factory) as db:
         # The same query runs on a typo (with a random id) so both misses cost the same.
         row = db.execute(
-            select(Case.id, Case.ticket_salt, CaseKeyWrap.blob)
+            select(Case.id, Case.ticket_salt, Case.ticket_kdf, CaseKeyWrap.blob)
             .join(CaseKeyWrap, (CaseKeyWrap.case_id == Case.id) & CaseKeyWrap.team_id.is_(None))
             .where(Case.ticket_lookup == lookup)
         ).first()
@@ -89,7 +89,8 @@ def login(
             if ticket is None:
                 raise TicketMistyped()
             raise TicketUnknown()
-        reporter_key = crypto.reporter_key(ticket, bytes(row.ticket_salt))
+        reporter_key = crypto.reporter_key(ticket, bytes(row.ticket_salt),
+                                           crypto.decode_params(bytes(row.ticket_kdf)))
     try:
         case_key = unwrap_for_ticket(row.id, bytes(row.blob), reporter_key)
     except CryptoError:

@@ -215,14 +215,15 @@ def file_report(
         from ..web.limits import argon2_slot as kdf_slot  # works without an app context too
     ticket = crypto.new_ticket()
     salt = secrets.token_bytes(16)
+    params = crypto.kdf.ticket_default()  # recorded with the case: the default may rise later
     # Argon2 first, outside the transaction: it must not hold SQLite's write lock for ~20 ms.
     with kdf_slot():
-        reporter_key = crypto.reporter_key(ticket, salt)
+        reporter_key = crypto.reporter_key(ticket, salt, params)
     case_key = crypto.generate_key()
     try:
         with transaction(factory) as db:
             case = _write_case(db, report, ticket, salt, reporter_key, case_key, pepper, files,
-                               intake)
+                               intake, kdf_record=crypto.encode_params(params))
     except BaseException:
         finish_staged(store, files, committed=False)
         raise
@@ -232,7 +233,7 @@ def file_report(
 
 def _write_case(db: Session, report: ReportInput, ticket: str, salt: bytes, reporter_key: bytes,
                 case_key: bytes, pepper: bytes, files: Sequence[StagedFile],
-                intake: Intake | None = None) -> Case:
+                intake: Intake | None = None, *, kdf_record: bytes) -> Case:
     unit = _receiving_unit(db, report.unit_id)
     verifikator = _team(db, unit.id, Role.VERIFIKATOR)
     if verifikator is None:
@@ -261,6 +262,7 @@ def _write_case(db: Session, report: ReportInput, ticket: str, salt: bytes, repo
         received_at=intake.received_at() if intake is not None else utcnow(),
         step_started_on=arrived, due_on=due_on, is_late=False, needs_attention=True,
         ticket_lookup=crypto.ticket_lookup_id(ticket, pepper), ticket_salt=salt,
+        ticket_kdf=kdf_record,
     )
     db.add(case)
     db.flush()
