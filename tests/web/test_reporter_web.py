@@ -73,6 +73,25 @@ def test_csrf_required(app, client) -> None:
     assert _count(app, Case) == 0
 
 
+def test_expired_session_keeps_typed_report_unsent(app, client) -> None:
+    """A session that ends while the reporter writes must not cost them their text or files."""
+    make_org(app)
+    html = client.get("/lapor").get_data(as_text=True)
+    stale = csrf(html)
+    client._cookies.clear()  # the session is gone, as after the idle timeout
+    marker = "Kepala seksi meminta uang pelicin setiap Jumat sore di ruang arsip"
+    resp = client.post("/lapor", data=dict(good_form(), what=marker, csrf_token=stale,
+                                           files=[(io.BytesIO(b"evidence bytes"), "bukti.txt")]),
+                       content_type="multipart/form-data")
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert marker in body and "BELUM terkirim" in body
+    assert _count(app, Case) == 0 and _files_on_disk(app) == []
+    # the re-shown form carries a fresh token and now goes through
+    resp = client.post("/lapor", data=dict(good_form(), what=marker, csrf_token=csrf(body)))
+    assert resp.status_code == 303 and _count(app, Case) == 1
+
+
 def _count(app, model) -> int:
     with transaction(state(app).db) as db:
         return db.scalar(select(func.count()).select_from(model))

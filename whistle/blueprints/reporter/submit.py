@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, render_template, request, session
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
@@ -15,6 +16,8 @@ from ...services import followup, reports
 from ...services.reporter_files import discard_all, still_there
 from ...web.limits import argon2_slot, hit_ticket_attempt, limiter, session_key, session_limit
 from ...web.sessions import KIND_REPORTER, rotate_session
+from ...domain.constants import Text
+from ...web.errors import CSRF_MESSAGE, render_error
 from ...web.state import state
 from . import bp
 from .common import template_helpers, PENDING, RECEIPT, lang, pending_files, say, see_other, set_login, set_pending
@@ -25,6 +28,30 @@ def _render_form(form: ReportForm, problems: list[dict[str, Any]], status: int =
                  refusal: str | None = None) -> tuple[str, int]:
     return render_template("reporter/new.html", form=form, pending=pending_files(),
                            problems=problems, refusal=refusal, file_limit=file_limit()), status
+
+
+FORM_EXPIRED = Text(
+    "Sesi Anda berakhir demi keamanan, jadi laporan ini BELUM terkirim. Isian Anda tetap ada di "
+    "bawah: periksa, lampirkan kembali berkas bukti, lalu kirim lagi.",
+    "Your session ended for your safety, so this report was NOT sent. What you typed is kept "
+    "below: check it, attach your evidence files again, and send it again.",
+)
+
+
+@bp.errorhandler(CSRFError)
+def form_expired(exc: CSRFError) -> Any:
+    """A long report can outlast the session; its expiry must not cost the reporter their text.
+
+    The posted text is shown back, unsent, under a fresh token. Files are not kept: a request
+    that failed the CSRF check is never allowed to store anything.
+    """
+    if request.endpoint != "reporter.new_report" or request.method != "POST":
+        return render_error(400, *CSRF_MESSAGE)
+    units = reports.unit_choices(state().db)
+    if not units:
+        return render_template("reporter/closed.html"), 503
+    form = ReportForm().setup(lang(), units)
+    return _render_form(form, [], 400, refusal=say(FORM_EXPIRED))
 
 
 @bp.route("/lapor", methods=["GET", "POST"])
