@@ -10,7 +10,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import NullPool, QueuePool
 
 
@@ -48,15 +50,35 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+class Conflict(Exception):
+    """Someone else changed the same record first. Nothing was written; reload and retry."""
+
+
+def is_write_conflict(exc: BaseException) -> bool:
+    """A versioned row changed under us, or SQLite refused our write after another commit."""
+    if isinstance(exc, StaleDataError):
+        return True
+    if isinstance(exc, OperationalError):
+        text = str(exc.orig).lower()
+        return "locked" in text or "busy" in text
+    return False
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error (no half-written records)."""
+    """One unit of work: commit on success, roll back on any error (no half-written records).
+
+    A write conflict surfacing at commit becomes :class:`Conflict`, so callers can tell the
+    person "changed meanwhile, try again" instead of failing with a server error.
+    """
     session = factory()
     try:
         yield session
         session.commit()
-    except BaseException:
+    except BaseException as exc:
         session.rollback()
+        if is_write_conflict(exc):
+            raise Conflict() from None
         raise
     finally:
         session.close()

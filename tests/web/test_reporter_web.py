@@ -428,3 +428,30 @@ def _first_unit(app) -> int:
     from whistle.models import Unit
     with transaction(state(app).db) as db:
         return db.scalars(select(Unit.id).order_by(Unit.id)).first()
+
+
+def test_reply_racing_an_officer_change_keeps_the_text(app, client, monkeypatch) -> None:
+    """An officer moving the case while the reporter's reply commits: a 409 that keeps the
+    typed reply and stores nothing, never a 500."""
+    from whistle.services import followup as followup_service
+    from sqlalchemy import update
+    _logged_in(app, client)
+    with transaction(state(app).db) as db:  # a data request is open: the reply moves the case
+        db.scalars(select(Case)).one().status = "awaiting_data"
+    html = client.get("/laporan").get_data(as_text=True)
+    real_cipher = followup_service.CaseCipher
+
+    def officer_acts_meanwhile(case_id: str, key: bytes) -> CaseCipher:
+        with transaction(state(app).db) as db:  # commits between the reply's read and write
+            db.execute(update(Case).where(Case.id == case_id).values(version=Case.version + 1))
+        return real_cipher(case_id, key)
+
+    monkeypatch.setattr(followup_service, "CaseCipher", officer_acts_meanwhile)
+    before = _count(app, Message)
+    reply = "Balasan penting yang tidak boleh hilang"
+    r = client.post("/laporan", data={"csrf_token": csrf(html), "body": reply,
+                                      "files": [(io.BytesIO(b"late evidence"), "bukti.txt")]},
+                    content_type="multipart/form-data")
+    assert r.status_code == 409 and reply in r.get_data(as_text=True)
+    assert _count(app, Message) == before and _files_on_disk(app) == []
+    assert _case(app).status == "awaiting_data"

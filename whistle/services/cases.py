@@ -28,6 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crypto import PrivateKey
 
+from ..db import Conflict, is_write_conflict
 from ..domain import calendar as dcal
 from ..domain.constants import Party, Role, Status, Text
 from ..domain.workflow import Action, Transition, TransitionRefused, plan_transition
@@ -81,7 +82,7 @@ class CaseNotFound(CaseError):
         super().__init__("No such case.", "Laporan tidak ditemukan.")
 
 
-class CaseChanged(CaseError):
+class CaseChanged(CaseError, Conflict):
     status = 409
 
     def __init__(self) -> None:
@@ -273,12 +274,10 @@ def apply_transition(db: Session, case: Case, cipher: CaseCipher, plan: Transiti
 def _flush(db: Session) -> None:
     try:
         db.flush()
-    except StaleDataError:
-        raise CaseChanged() from None
-    except OperationalError as exc:
-        # SQLite: another writer committed after our snapshot ("database is locked" /
-        # busy snapshot). Same meaning for the officer: reload and look again.
-        if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
+    except (StaleDataError, OperationalError) as exc:
+        # A versioned row changed, or (SQLite) another writer committed after our snapshot.
+        # Same meaning for the officer: reload and look again.
+        if is_write_conflict(exc):
             raise CaseChanged() from None
         raise
 

@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ..db import Conflict
+
 log = logging.getLogger("whistle.errors")
 
 # code -> (title, explanation). Lazy so the visitor's language applies at render time.
@@ -17,6 +19,7 @@ MESSAGES = {
     403: (_l("Not allowed"), _l("You do not have access to this page.")),
     404: (_l("Page not found"), _l("The page you asked for does not exist.")),
     405: (_l("Method not allowed"), _l("This page cannot be used that way.")),
+    409: (_l("Changed meanwhile"), _l("Someone changed this at the same moment, so nothing was saved. Please reload the page and try again.")),
     413: (_l("File too large"), _l("The upload is larger than the service accepts. Please send a smaller file.")),
     429: (_l("Too many requests"), _l("The service is receiving too many requests. Please wait a few minutes and try again.")),
     500: (_l("Something went wrong"), _l("An unexpected error happened. Nothing you sent has been half-saved. Please try again later.")),
@@ -46,6 +49,10 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> tuple[str, int]:
         return render_error(400, *CSRF_MESSAGE)
+
+    @app.errorhandler(Conflict)
+    def _conflict(exc: Conflict) -> tuple[str, int]:
+        return render_error(409, *MESSAGES[409])
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> object:

@@ -7,7 +7,7 @@ from flask import Response, abort, render_template, request, session, stream_wit
 
 from ...forms.reporter import ReplyForm, TicketForm
 from ...services import followup
-from ...services.cases import CaseChanged
+from ...db import Conflict
 from ...services.reporter_files import discard_all
 from ...web.limits import argon2_slot, hit_ticket_attempt, limiter, session_key, session_limit
 from ...web.sessions import KIND_REPORTER, destroy_session, rotate_session
@@ -85,7 +85,7 @@ def reply(login_: followup.LoggedIn) -> Any:
                        config=state().config)
     except followup.CaseReadOnly:
         return _case_page(login_, ReplyForm(), [], 409, notice="read_only")
-    except CaseChanged:
+    except Conflict:  # the case changed under us (maybe only at commit): nothing was saved
         return _case_page(login_, form, [], 409, notice="retry")
     return see_other("reporter.case", ok="sent")
 
