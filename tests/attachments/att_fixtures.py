@@ -7,7 +7,6 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Callable
 
 import pikepdf
 from PIL import Image, PngImagePlugin

@@ -1,7 +1,6 @@
 """Service-level tests of filing a report and following it up (no HTTP)."""
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from tests.factories import TeamWithKey, make_team, make_unit
 from whistle.db import make_engine, make_sessionmaker, transaction
 from whistle.domain.constants import Category, Kind, Status
 from whistle.models import (
-    Case, CaseField, CaseKeyWrap, Event, IdentityBlob, IdentityShare, Message,
+    Case, CaseField, Event, IdentityBlob, IdentityShare, Message,
 )
 from whistle.services import followup, reports
 from whistle.services.casekeys import CaseCipher, case_key_for_teams, identity_share_context
@@ -91,7 +90,7 @@ def test_identity_needs_both_custodian_shares(factory, teams) -> None:
         assert shares[1].team_id == teams["uki"].team.id and shares[2].team_id == teams["pyb"].team.id
         s1 = Share.from_bytes(teams["uki"].private_key.unwrap(shares[1].blob, context=identity_share_context(case.id, 1)))
         s2 = Share.from_bytes(teams["pyb"].private_key.unwrap(shares[2].blob, context=identity_share_context(case.id, 2)))
-        with pytest.raises(Exception):
+        with pytest.raises(crypto.ShareError):  # one custodian alone opens nothing
             crypto.combine_shares([s1])
         id_key = crypto.combine_shares([s1, s2])
         opener = CaseCipher(case.id, id_key)

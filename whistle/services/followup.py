@@ -22,7 +22,7 @@ from crypto import CryptoError, TicketTypo
 
 from ..db import transaction
 from ..domain.constants import Status, label, meaning
-from ..models import Attachment, Case, CaseKeyWrap, Event, Message, new_id, utcnow
+from ..models import Attachment, Case, CaseKeyWrap, Message, new_id, utcnow
 from . import cases
 from .calendar_store import today as local_today
 from .casekeys import CaseCipher, unwrap_for_ticket
