@@ -88,7 +88,7 @@ def seed(factory, n: int) -> tuple[dict[int, PrivateKey], Officer, str]:
                 team_id=team_id, tier=None, anonymity="anonymous", has_identity=False,
                 has_witnesses=False, received_at=now - timedelta(days=30), step_started_on=TODAY,
                 due_on=due, is_late=False, needs_attention=False, ticket_lookup=secrets.token_bytes(32),
-                ticket_salt=secrets.token_bytes(16), created_at=now, updated_at=now,
+                ticket_salt=secrets.token_bytes(16), ticket_kdf=bytes(14), created_at=now, updated_at=now,
                 closed_at=now - timedelta(days=60) if status == "closed" else None,
                 archived_at=None, version=1))
             cipher = CaseCipher(case_id, block_key)
@@ -179,21 +179,24 @@ def main() -> None:
     t = time.perf_counter()
     again = sweep.run(factory, now=NOW, send_mail=False)
     sweep2_s = time.perf_counter() - t
+    # First call right after the sweep flipped ~30% of is_late (cold, statistics stale), then
+    # the median of warm calls.
     t = time.perf_counter()
-    late = first_page(inbox.Filters(late_only=True))
-    late_ms = (time.perf_counter() - t) * 1000
+    first_page(inbox.Filters(late_only=True))
+    late_cold_ms = (time.perf_counter() - t) * 1000
+    late_ms = median_ms(lambda: first_page(inbox.Filters(late_only=True)), args.reps)
     with transaction(factory) as db:
         total = db.scalar(select(func.count()).select_from(Case))
 
     print(f"backend: {engine.dialect.name}; cases: {total}; seeding: {seed_s:.1f} s")
     for name, ms in results:
         print(f"| {name} | {ms:.1f} ms |")
-    print(f"| inbox late-only first page after the sweep | {late_ms:.1f} ms |")
+    print(f"| inbox late-only first page after the sweep: first call / median | "
+          f"{late_cold_ms:.1f} ms / {late_ms:.1f} ms |")
     print(f"| sweep, first run over {total} cases ({report.summary()}) | {sweep_s:.2f} s |")
     print(f"| sweep, second run (nothing to do) ({again.summary()}) | {sweep2_s:.2f} s |")
     engine.dispose()
     tmp.cleanup()
-    del late
 
 
 if __name__ == "__main__":

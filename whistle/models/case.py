@@ -32,6 +32,8 @@ class Case(Base):
         Index("ix_cases_status_due", "status", "due_on"),
         # Inbox keyset order (due_on, id) and the sweep's deadline scans (migration 0002).
         Index("ix_cases_due_id", "due_on", "id"),
+        # Late-only inbox in deadline order, whatever the planner's statistics say (0004).
+        Index("ix_cases_late_due_id", "is_late", "due_on", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
