@@ -31,7 +31,7 @@ from sqlalchemy import String, and_, cast, delete, exists, literal, or_, select,
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..db import transaction
+from ..db import Conflict, is_write_conflict, transaction
 from ..domain.calendar import DEFAULT_CONFIG, DeadlineConfig, quiet_period_ends
 from ..domain.constants import Party, Status
 from ..domain.workflow import Action, plan_transition
@@ -64,11 +64,14 @@ class SweepReport:
 
 
 def _retry(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Redo a batch that lost SQLite's writer lock (raised inside the batch or, via
+    db.transaction, as Conflict at commit); the batch is idempotent, so redoing is safe."""
     for attempt in range(_RETRIES):
         try:
             return fn(*args, **kwargs)
-        except OperationalError as exc:
-            if "locked" not in str(exc.orig).lower() or attempt == _RETRIES - 1:
+        except (OperationalError, Conflict) as exc:
+            if attempt == _RETRIES - 1 or (isinstance(exc, OperationalError)
+                                           and not is_write_conflict(exc)):
                 raise
             time.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable")  # pragma: no cover

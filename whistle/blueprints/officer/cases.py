@@ -10,7 +10,7 @@ from typing import Any
 from flask import Response, abort, redirect, render_template, request, stream_with_context, url_for
 from sqlalchemy import select
 
-from whistle.db import transaction
+from whistle.db import Conflict, transaction
 from whistle.domain.constants import (
     Category, InvestigationTier, Kind, NotFollowableReason, Status, choices, label,
 )
@@ -122,6 +122,8 @@ def case_action(case_id: str) -> Any:
                                 config=state().config)
     except cases.CaseError as exc:
         return _refused(case_id, exc, params | {"action": action})
+    except Conflict:  # lost a race at commit: same answer as a stale form
+        return _refused(case_id, cases.CaseChanged(), params)
     return redirect(url_for("officer.case", case_id=case_id, done=out.action.value), code=303)
 
 
