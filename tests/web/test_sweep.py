@@ -177,3 +177,12 @@ def test_closed_cases_are_archived_after_the_quiet_period(world: World) -> None:
     assert world.case(case_id).status == "archived"
     with transaction(world.factory) as db:
         assert count(db, Message, Message.case_id == case_id) == len(world.thread(case_id, reporter_view=False))
+
+
+def test_statistics_refresh_runs_on_every_backend(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many flipped late flags make the sweep ANALYZE on PostgreSQL (a no-op on SQLite)."""
+    world.file()
+    with transaction(world.factory) as db:
+        db.execute(update(Case).values(due_on=date(2026, 1, 5)))
+    monkeypatch.setattr(sweep, "ANALYZE_AFTER", 1)
+    assert sweep.refresh_late_flags(world.factory, date(2026, 3, 30)) == (1, 0)
