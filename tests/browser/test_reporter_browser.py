@@ -153,10 +153,13 @@ def test_reporter_journey_without_javascript(browser, server, tmp_path: Path) ->
         width = mpage.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, (path, width)
     mpage.click("button[type=submit]")  # the form with every field error shown
+    # click() returns once the navigation commits; measure only after the stylesheet applies.
+    mpage.wait_for_load_state("load")
     assert mpage.evaluate("document.documentElement.scrollWidth") <= 360
     mpage.goto(base + "/masuk")
     mpage.fill("#ticket", ticket)
     mpage.click("form[action='/masuk'] button[type=submit]")
+    mpage.wait_for_load_state("load")
     assert mpage.url.endswith("/laporan")
     assert mpage.evaluate("document.documentElement.scrollWidth") <= 360
     measure.close()
