@@ -35,6 +35,7 @@ from crypto import kdf as _kdf
 from ..domain.constants import Role
 from ..models import Officer, TeamMember, Unit, utcnow
 from . import audit, totp
+from .messages import N_, Refusal
 from .passphrases import passphrase_problems
 
 ENROLMENT_TTL = timedelta(hours=72)
@@ -47,7 +48,7 @@ ROLES: tuple[str, ...] = tuple(r.value for r in Role)
 now: Callable[[], datetime] = utcnow
 
 
-class AccountError(ValueError):
+class AccountError(Refusal):
     """A refused account operation; the message is safe to show to the admin."""
 
 
@@ -86,9 +87,9 @@ def _issue_enrolment(officer: Officer, at: datetime) -> str:
 def create_unit(db: Session, actor: str, code: str, name: str) -> Unit:
     code, name = code.strip().upper(), name.strip()
     if not re.fullmatch(r"[A-Z0-9_-]{1,32}", code) or not name or len(name) > 200:
-        raise AccountError("Unit code: 1-32 letters, digits, '-' or '_'; name: 1-200 characters.")
+        raise AccountError(N_("Unit code: 1-32 letters, digits, '-' or '_'; name: 1-200 characters."))
     if db.scalar(select(Unit.id).where(Unit.code == code)) is not None:
-        raise AccountError("A unit with this code exists already.")
+        raise AccountError(N_("A unit with this code exists already."))
     unit = Unit(code=code, name=name)
     db.add(unit)
     db.flush()
@@ -103,19 +104,19 @@ def create_officer(db: Session, actor: str, username: str, display_name: str, ro
     display_name = display_name.strip()
     email = (email or "").strip() or None
     if not USERNAME_RE.fullmatch(username):
-        raise AccountError("Username: 3-64 lower-case letters, digits, '.', '_' or '-'.")
+        raise AccountError(N_("Username: 3-64 lower-case letters, digits, '.', '_' or '-'."))
     if role not in ROLES:
-        raise AccountError("Unknown role.")
+        raise AccountError(N_("Unknown role."))
     if not display_name or len(display_name) > 200:
-        raise AccountError("Display name: 1-200 characters.")
+        raise AccountError(N_("Display name: 1-200 characters."))
     if email is not None and (len(email) > 254 or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email)):
-        raise AccountError("Not an e-mail address.")
+        raise AccountError(N_("Not an e-mail address."))
     if role in (Role.ADMIN, Role.AUDITOR):
         unit_id = unit_id or None  # system-wide roles need no unit
     elif unit_id is None or db.get(Unit, unit_id) is None:
-        raise AccountError("Case-handling officers belong to a unit.")
+        raise AccountError(N_("Case-handling officers belong to a unit."))
     if db.scalar(select(Officer.id).where(func.lower(Officer.username) == username)) is not None:
-        raise AccountError("This username is taken.")
+        raise AccountError(N_("This username is taken."))
     officer = Officer(username=username, display_name=display_name, role=role, unit_id=unit_id,
                       email=email, active=True, totp_last_step=0, failed_logins=0)
     secret = _issue_enrolment(officer, now())
@@ -201,13 +202,13 @@ def complete_enrolment(db: Session, officer_id: int, enrolment_digest: bytes, pa
     if (officer is None or not officer.active or officer.enrolment_hash is None
             or not hmac.compare_digest(officer.enrolment_hash, enrolment_digest)
             or officer.enrolment_expires_at is None or officer.enrolment_expires_at <= at):
-        raise AccountError("The enrolment secret is no longer valid. Ask the administrator for a new one.")
+        raise AccountError(N_("The enrolment secret is no longer valid. Ask the administrator for a new one."))
     problems = passphrase_problems(passphrase, officer.username)
     if problems:
-        raise AccountError(problems[0])
+        raise AccountError(problems[0].msgid, **problems[0].params)
     step = totp.match_step(totp_secret, code, at, 0)
     if step is None:
-        raise AccountError("The code from the authenticator app is not right. Check the phone's clock and try again.")
+        raise AccountError(N_("The code from the authenticator app is not right. Check the phone's clock and try again."))
     key = PrivateKey.generate()
     officer.public_key = key.public_key().to_bytes()
     officer.sealed_private_key = crypto.seal_private_key(key, passphrase)

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from ..models import CalendarOverride
 from . import audit
+from .messages import N_, Refusal
 
 
-class CalendarError(ValueError):
+class CalendarError(Refusal):
     pass
 
 
@@ -24,9 +25,9 @@ def list_overrides(db: Session) -> list[CalendarOverride]:
 def set_override(db: Session, actor: str, day: date, is_holiday: bool, note: str) -> CalendarOverride:
     note = note.strip()
     if len(note) > 200:
-        raise CalendarError("The note may be at most 200 characters.")
+        raise CalendarError(N_("The note may be at most 200 characters."))
     if not 2000 <= day.year <= 2100:
-        raise CalendarError("The date is out of range.")
+        raise CalendarError(N_("The date is out of range."))
     row = db.get(CalendarOverride, day)
     if row is None:
         row = CalendarOverride(day=day, is_holiday=is_holiday, note=note)

@@ -30,6 +30,7 @@ from ..models import (Case, IdentityBlob, IdentityRequest, IdentityShare, Messag
 from . import audit
 from .casekeys import CaseCipher, grant_team, identity_share_context
 from .cases import CaseNotFound, bilingual, open_case
+from .messages import N_, Refusal
 
 REQUESTER_ROLES: tuple[str, ...] = (Role.VERIFIKATOR, Role.PYB, Role.PENGKAJI, Role.UKI)
 CUSTODIAN_ROLES: tuple[str, ...] = (Role.UKI, Role.PYB)
@@ -47,7 +48,7 @@ REPORTER_NOTICE = Text(
 )
 
 
-class EscalationError(ValueError):
+class EscalationError(Refusal):
     """Refused step; the message is safe to show to the officer."""
 
 
@@ -75,21 +76,22 @@ def _pyb_custodian_team(db: Session, case_id: str) -> Team | None:
 def request_identity(db: Session, officer: Officer, team_keys: Mapping[int, PrivateKey],
                      case_id: str, reason: str) -> IdentityRequest:
     if officer.role not in REQUESTER_ROLES:
-        raise EscalationError("Your role cannot ask for a reporter's identity.")
+        raise EscalationError(N_("Your role cannot ask for a reporter's identity."))
     case, cipher = open_case(db, case_id, team_keys)  # CaseNotFound unless the officer can read it
     if not (case.has_identity or case.has_witnesses):
-        raise EscalationError("This report has no identity or witness details.")
+        raise EscalationError(N_("This report has no identity or witness details."))
     reason = reason.strip()
     if not REASON_MIN <= len(reason) <= REASON_MAX:
-        raise EscalationError(f"Give a reason of {REASON_MIN} to {REASON_MAX} characters.")
+        raise EscalationError(N_("Give a reason of %(min)d to %(max)d characters."),
+                              min=REASON_MIN, max=REASON_MAX)
     open_one = db.scalar(select(IdentityRequest.id).where(
         IdentityRequest.case_id == case.id, IdentityRequest.requester_id == officer.id,
         IdentityRequest.status.in_((PENDING, APPROVED))))
     if open_one is not None:
-        raise EscalationError("You already have an open request for this case.")
+        raise EscalationError(N_("You already have an open request for this case."))
     pyb = _pyb_custodian_team(db, case.id)
     if pyb is None:
-        raise EscalationError("This case has no identity custodians.")
+        raise EscalationError(N_("This case has no identity custodians."))
     req_id = new_id()
     req = IdentityRequest(id=req_id, case_id=case.id, requester_id=officer.id, status=PENDING,
                           reason_blob=cipher.seal_text("identity_request", req_id, reason))
@@ -106,12 +108,12 @@ def decide(db: Session, officer: Officer, team_keys: Mapping[int, PrivateKey], r
            approve: bool, tell_reporter: bool) -> IdentityRequest:
     req = _get(db, request_id)
     if officer.role != Role.PYB:
-        raise EscalationError("Only an authorised official (PYB) decides.")
+        raise EscalationError(N_("Only an authorised official (PYB) decides."))
     if officer.id == req.requester_id:
-        raise EscalationError("You cannot decide on your own request.")
+        raise EscalationError(N_("You cannot decide on your own request."))
     case, cipher = open_case(db, req.case_id, team_keys)
     if req.status != PENDING:
-        raise EscalationError("This request has been decided already.")
+        raise EscalationError(N_("This request has been decided already."))
     req.status = APPROVED if approve else REFUSED
     req.approver_id = officer.id
     req.tell_reporter = bool(tell_reporter) if approve else False
@@ -149,11 +151,11 @@ def release_share(db: Session, officer: Officer, team_keys: Mapping[int, Private
     req = _get(db, request_id)
     candidates = releasable(db, officer, team_keys, req)
     if not candidates:
-        raise EscalationError("There is no share for you to release on this request.")
+        raise EscalationError(N_("There is no share for you to release on this request."))
     share = candidates[0]
     requester = db.get(Officer, req.requester_id)
     if requester is None or requester.public_key is None or not requester.active:
-        raise EscalationError("The requester can no longer receive the share.")
+        raise EscalationError(N_("The requester can no longer receive the share."))
     raw = team_keys[share.team_id].unwrap(share.blob,
                                           context=identity_share_context(req.case_id, share.idx))
     blob = PublicKey.from_bytes(requester.public_key).wrap(raw, context=release_context(req.id, share.idx))
@@ -177,19 +179,19 @@ def open_identity(db: Session, officer: Officer, officer_key: PrivateKey,
     if req.requester_id != officer.id:
         raise CaseNotFound()  # nobody else learns even that it could be opened
     if req.status not in (APPROVED, OPENED):
-        raise EscalationError("The request is not approved.")
+        raise EscalationError(N_("The request is not approved."))
     open_case(db, req.case_id, team_keys)  # still on the case?
     releases = db.scalars(select(ShareRelease).where(ShareRelease.request_id == req.id)
                           .order_by(ShareRelease.idx)).all()
     if len(releases) < SHARES_NEEDED:
-        raise EscalationError("Waiting for the custodians to release their shares.")
+        raise EscalationError(N_("Waiting for the custodians to release their shares."))
     try:
         shares = [Share.from_bytes(officer_key.unwrap(r.blob, context=release_context(req.id, r.idx)))
                   for r in releases]
         id_key = crypto.combine_shares(shares)
     except CryptoError as exc:
         # e.g. the requester's key was replaced by a reset after the shares were released
-        raise EscalationError("The released shares cannot be opened with your current key.") from exc
+        raise EscalationError(N_("The released shares cannot be opened with your current key.")) from exc
     sealer = CaseCipher(req.case_id, id_key)
     found: dict[str, Any] = {}
     for row in db.scalars(select(IdentityBlob).where(IdentityBlob.case_id == req.case_id)):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from .messages import N_, Message
+
 MIN_LENGTH = 12
 MAX_LENGTH = 1024  # Argon2 handles any length; a cap keeps form posts bounded
 
@@ -30,20 +32,23 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def passphrase_problems(passphrase: str, username: str = "") -> list[str]:
-    """Reasons to refuse ``passphrase`` (empty list: acceptable). Messages are shown as-is."""
-    problems: list[str] = []
+def passphrase_problems(passphrase: str, username: str = "") -> list[Message]:
+    """Reasons to refuse ``passphrase`` (empty list: acceptable): English msgids with their
+    parameters, translated by the page (services/messages.py); ``str()`` gives the English."""
+    problems: list[Message] = []
     length = len(unicodedata.normalize("NFC", passphrase))
     if length < MIN_LENGTH:
-        problems.append(f"The passphrase must be at least {MIN_LENGTH} characters long.")
+        problems.append(Message(N_("The passphrase must be at least %(n)d characters long."),
+                                {"n": MIN_LENGTH}))
     if length > MAX_LENGTH:
-        problems.append(f"The passphrase must be at most {MAX_LENGTH} characters long.")
+        problems.append(Message(N_("The passphrase must be at most %(n)d characters long."),
+                                {"n": MAX_LENGTH}))
     folded = _fold(passphrase).strip()
     squeezed = "".join(folded.split())
     if folded in _COMMON or squeezed in _COMMON:
-        problems.append("This passphrase is among the most common ones; choose another.")
+        problems.append(Message(N_("This passphrase is among the most common ones; choose another.")))
     elif len(set(squeezed)) <= 3 and length >= MIN_LENGTH:
-        problems.append("The passphrase repeats too few characters; choose another.")
+        problems.append(Message(N_("The passphrase repeats too few characters; choose another.")))
     elif username and len(username) >= 3 and _fold(username) in folded:
-        problems.append("The passphrase must not contain the username.")
+        problems.append(Message(N_("The passphrase must not contain the username.")))
     return problems

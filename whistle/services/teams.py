@@ -21,13 +21,14 @@ from ..domain.constants import Role
 from ..models import Officer, Team, TeamMember, Unit
 from . import audit
 from .casekeys import team_key_context
+from .messages import N_, Refusal
 
 # Roles that work on cases in teams. Admin and auditor never hold team keys: they must never
 # be able to read case content.
 TEAM_ROLES: tuple[str, ...] = (Role.PENERIMA, Role.VERIFIKATOR, Role.PYB, Role.PENGKAJI, Role.UKI)
 
 
-class TeamError(ValueError):
+class TeamError(Refusal):
     """A team operation that the rules forbid; the message is safe to show to the admin."""
 
 
@@ -42,22 +43,22 @@ def unwrap_team_key(team_id: int, blob: bytes, officer_key: PrivateKey) -> Priva
 
 def _check_member(team: Team, officer: Officer) -> None:
     if not officer.active:
-        raise TeamError("The officer is deactivated.")
+        raise TeamError(N_("The officer is deactivated."))
     if officer.role != team.role:
-        raise TeamError("The officer's role differs from the team's role.")
+        raise TeamError(N_("The officer's role differs from the team's role."))
     if officer.unit_id != team.unit_id:
-        raise TeamError("The officer belongs to another unit.")
+        raise TeamError(N_("The officer belongs to another unit."))
 
 
 def create_team(db: Session, actor: str, unit: Unit, role: str, first_member: Officer) -> Team:
     """New team keypair, wrapped to ``first_member`` only; the private key is then dropped."""
     if role not in TEAM_ROLES:
-        raise TeamError("Teams exist only for case-handling roles.")
+        raise TeamError(N_("Teams exist only for case-handling roles."))
     if db.scalar(select(Team.id).where(Team.unit_id == unit.id, Team.role == role)) is not None:
-        raise TeamError("This unit already has a team for that role.")
+        raise TeamError(N_("This unit already has a team for that role."))
     if first_member.public_key is None or first_member.enrolled_at is None:
         # Without the member's public key the new team key could only be stored unwrapped.
-        raise TeamError("The first member must have completed enrolment.")
+        raise TeamError(N_("The first member must have completed enrolment."))
     key = PrivateKey.generate()
     team = Team(unit_id=unit.id, role=role, public_key=key.public_key().to_bytes())
     _check_member(team, first_member)
@@ -77,7 +78,7 @@ def add_member(db: Session, actor: str, team: Team, officer: Officer) -> TeamMem
     """A pending membership; a key holder completes it (the admin cannot, by design)."""
     _check_member(team, officer)
     if db.get(TeamMember, (team.id, officer.id)) is not None:
-        raise TeamError("The officer is already a member of this team.")
+        raise TeamError(N_("The officer is already a member of this team."))
     member = TeamMember(team_id=team.id, officer_id=officer.id, wrapped_key=None)
     db.add(member)
     db.flush()
@@ -90,9 +91,9 @@ def remove_member(db: Session, actor: str, team: Team, officer: Officer) -> None
     """Drop a membership. Refused for the last key holder: that would lose the team key."""
     member = db.get(TeamMember, (team.id, officer.id))
     if member is None:
-        raise TeamError("Not a member.")
+        raise TeamError(N_("Not a member."))
     if member.wrapped_key is not None and holder_count(db, team.id) <= 1:
-        raise TeamError("This officer is the last key holder; add and approve another member first.")
+        raise TeamError(N_("This officer is the last key holder; add and approve another member first."))
     db.delete(member)
     db.flush()
     audit.append(db, actor, "team.member_remove", f"team:{team.id}", f"officer:{officer.id}")

@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Flask, redirect, request
-from flask_babel import Babel
+from flask_babel import Babel, gettext
 from werkzeug.wrappers import Response
 
 from whistle.config import Config
@@ -27,6 +27,13 @@ babel = Babel()
 def select_locale() -> str:
     value = request.cookies.get(COOKIE, "")
     return value if value in LOCALES else DEFAULT_LOCALE
+
+
+def refusal_text(exc: Exception) -> str:
+    """A service refusal (services/messages.py Refusal) in the visitor's language: its English
+    msgid looked up in the catalog, then its parameters filled in."""
+    msgid = getattr(exc, "msgid", None) or str(exc)
+    return gettext(msgid, **getattr(exc, "params", {}))
 
 
 def _safe_path(path: str) -> str:

@@ -9,6 +9,7 @@ from whistle.db import transaction
 from whistle.domain.constants import Role
 from whistle.models import Officer, Team, Unit
 from whistle.services import accounts, teams
+from whistle.web.i18n import refusal_text
 from whistle.web.officer_auth import current_officer, officer_required
 from whistle.web.state import state
 
@@ -42,7 +43,7 @@ def units() -> object:
             flash(_("Unit created."), "info")
             return redirect(url_for("admin.units"), code=303)
         except accounts.AccountError as exc:
-            error = str(exc)
+            error = refusal_text(exc)
     with transaction(state().db) as db:
         rows = db.scalars(select(Unit).order_by(Unit.code)).all()
     return render_template("admin/units.html", units=rows, error=error), 422 if error else 200
@@ -69,7 +70,7 @@ def officers() -> object:
             return render_template("admin/enrolment_secret.html", officer=created, secret=secret,
                                    ttl_hours=int(accounts.ENROLMENT_TTL.total_seconds() // 3600))
         except accounts.AccountError as exc:
-            error = str(exc)
+            error = refusal_text(exc)
     with transaction(state().db) as db:
         rows = [(o, o.unit.code if o.unit else "") for o in
                 db.scalars(select(Officer).order_by(Officer.username))]

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from whistle.db import transaction
 from whistle.domain.constants import Role
 from whistle.services import accounts, calendar_admin
+from whistle.web.i18n import refusal_text
 from whistle.web.officer_auth import current_officer, officer_required
 from whistle.web.state import state
 
@@ -41,7 +42,7 @@ def calendar() -> object:
                 flash(_("Calendar updated."), "info")
                 return redirect(url_for("admin.calendar"), code=303)
             except calendar_admin.CalendarError as exc:
-                error = str(exc)
+                error = refusal_text(exc)
     with transaction(state().db) as db:
         rows = [(r.day, r.is_holiday, r.note) for r in calendar_admin.list_overrides(db)]
     return render_template("admin/calendar.html", rows=rows, error=error), 422 if error else 200

@@ -11,6 +11,8 @@ from whistle.db import transaction
 from whistle.domain.constants import Role
 from whistle.models import Officer, Team, TeamMember, Unit
 from whistle.services import accounts, teams
+from whistle.services.messages import N_
+from whistle.web.i18n import refusal_text
 from whistle.web.officer_auth import current_officer, officer_required
 from whistle.web.state import state
 
@@ -54,11 +56,11 @@ def create_team() -> object:
             unit = db.get(Unit, f.get("unit_id", type=int) or 0)
             first = db.get(Officer, f.get("officer_id", type=int) or 0)
             if unit is None or first is None:
-                raise teams.TeamError("Choose a unit and a first member.")
+                raise teams.TeamError(N_("Choose a unit and a first member."))
             teams.create_team(db, accounts.actor_of(current_officer()), unit, f.get("role", ""),
                               first)
     except teams.TeamError as exc:
-        return _page(str(exc))
+        return _page(refusal_text(exc))
     flash(_("Team created; its key is held by the first member only."), "info")
     return redirect(url_for("admin.teams_page"), code=303)
 
@@ -73,10 +75,10 @@ def add_member(team_id: int) -> object:
                 abort(404)
             officer = db.get(Officer, request.form.get("officer_id", type=int) or 0)
             if officer is None:
-                raise teams.TeamError("Choose an officer.")
+                raise teams.TeamError(N_("Choose an officer."))
             teams.add_member(db, accounts.actor_of(current_officer()), team, officer)
     except teams.TeamError as exc:
-        return _page(str(exc))
+        return _page(refusal_text(exc))
     flash(_("Member added as pending: a team member completes it at their next log-in."), "info")
     return redirect(url_for("admin.teams_page"), code=303)
 
@@ -91,6 +93,6 @@ def remove_member(team_id: int, officer_id: int) -> object:
                 abort(404)
             teams.remove_member(db, accounts.actor_of(current_officer()), team, officer)
     except teams.TeamError as exc:
-        return _page(str(exc))
+        return _page(refusal_text(exc))
     flash(_("Member removed."), "info")
     return redirect(url_for("admin.teams_page"), code=303)

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from whistle.db import transaction
 from whistle.services import accounts, teams, totp
+from whistle.web.i18n import refusal_text
 from whistle.web.limits import argon2_slot
 from whistle.web.officer_auth import (
     current_officer,
@@ -115,7 +116,7 @@ def enrol_setup() -> object:
                                         passphrase, secret, _field("code", 16),
                                         state().secrets.totp_key)
     except accounts.AccountError as exc:
-        return render_template("officer/auth/enrol_setup.html", **page, error=_(str(exc))), 422
+        return render_template("officer/auth/enrol_setup.html", **page, error=refusal_text(exc)), 422
     session.pop(ENROL_KEY, None)
     flash(_("Enrolment complete. Log in with your passphrase and the next code your app shows."),
           "info")

@@ -8,6 +8,7 @@ from whistle.db import transaction
 from whistle.models import IdentityRequest, Officer
 from whistle.services import escalation
 from whistle.services.cases import CaseNotFound
+from whistle.web.i18n import refusal_text
 from whistle.web.officer_auth import current_officer, officer_private_key, officer_required, team_keys
 from whistle.web.state import state
 
@@ -49,7 +50,7 @@ def identity_request(case_id: str) -> object:
         except CaseNotFound:
             abort(404)
         except escalation.EscalationError as exc:
-            error = _(str(exc))
+            error = refusal_text(exc)
     return render_template("officer/identity/request.html", case_id=case_id,
                            error=error), 422 if error else 200
 
@@ -74,7 +75,7 @@ def identity_detail(request_id: str) -> str:
             try:
                 disclosure = escalation.open_identity(db, me, officer_private_key(), keys, req.id)
             except escalation.EscalationError as exc:
-                problem = _(str(exc))
+                problem = refusal_text(exc)
         row = _row(db, req)
         can_decide = (me.role == "pyb" and req.status == escalation.PENDING
                       and req.requester_id != me_id and reason is not None)
@@ -96,7 +97,7 @@ def identity_decide(request_id: str) -> object:
     except CaseNotFound:
         abort(404)
     except escalation.EscalationError as exc:
-        flash(_(str(exc)), "error")
+        flash(refusal_text(exc), "error")
     return redirect(url_for("officer.identity_detail", request_id=request_id), code=303)
 
 
@@ -111,5 +112,5 @@ def identity_release(request_id: str) -> object:
     except CaseNotFound:
         abort(404)
     except escalation.EscalationError as exc:
-        flash(_(str(exc)), "error")
+        flash(refusal_text(exc), "error")
     return redirect(url_for("officer.identity_index"), code=303)
