@@ -17,7 +17,7 @@ from whistle.web.state import state
 from tests.factories import make_unit
 from tests.web.officer_login import Clock, Enrolled, clock, code_for, enrol, login, login_as  # noqa: F401
 
-FAILED = "Log-in failed"
+FAILED = "Gagal masuk:"  # "Log-in failed:" in the default locale (id)
 
 
 @pytest.fixture

@@ -64,11 +64,11 @@ def test_enrolment_end_to_end(client: FlaskClient, app: Flask, new_officer: tupl
     bad = client.post("/officer/enrol/setup", data={
         "csrf_token": token, "passphrase": "short", "confirm": "short",
         "code": code_for(secret_b32, clock())})
-    assert bad.status_code == 422 and "at least 12" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "paling sedikit 12 karakter" in bad.get_data(as_text=True)
     common = client.post("/officer/enrol/setup", data={
         "csrf_token": token, "passphrase": "password1234", "confirm": "password1234",
         "code": code_for(secret_b32, clock())})
-    assert common.status_code == 422 and "common" in common.get_data(as_text=True)
+    assert common.status_code == 422 and "paling umum" in common.get_data(as_text=True)
     wrong_code = client.post("/officer/enrol/setup", data={
         "csrf_token": token, "passphrase": PASS, "confirm": PASS,
         "code": code_for(secret_b32, clock() + timedelta(minutes=10))})
@@ -124,7 +124,7 @@ def test_reset_during_enrolment_invalidates_started_enrolment(
     resp = client.post("/officer/enrol/setup", data={
         "csrf_token": csrf(client, "/officer/enrol/setup"), "passphrase": PASS, "confirm": PASS,
         "code": code_for(secret_b32, clock())})
-    assert resp.status_code == 422 and "no longer valid" in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "sudah tidak berlaku" in resp.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("phrase,ok", [

@@ -136,7 +136,7 @@ def test_team_key_to_first_member_then_pending_member_after_holder_logs_in(
     login_as(budi_client, budi, clock)
     assert _session_team_ids(app, budi_client) == set()
     page = budi_client.get("/officer/account").get_data(as_text=True)
-    assert "pending" in page
+    assert "menunggu: anggota lain harus menyetujui Anda" in page  # pending
 
     ani_client = app.test_client()
     login_as(ani_client, ani, clock)  # the holder's log-in completes the pending wrap
@@ -161,7 +161,7 @@ def test_explicit_approve_pending(admin: Admin, app: Flask, clock: Clock) -> Non
     cici = _enrolled(admin, "cici", Role.PYB, unit_id)
     _post(admin.client, "/admin/teams", f"/admin/teams/{team_id}/members", officer_id=cici.id)
     page = ani_client.get("/officer/account").get_data(as_text=True)
-    assert "cici" in page and "Approve" in page
+    assert "cici" in page and "Setujui" in page  # Approve
     resp = _post(ani_client, "/officer/account", "/officer/team/approve", team_id=team_id,
                  officer_id=cici.id)
     assert resp.status_code == 303  # type: ignore[attr-defined]
@@ -177,7 +177,8 @@ def test_team_rules(admin: Admin, app: Flask) -> None:
     resp = _post(admin.client, "/admin/teams", "/admin/teams", unit_id=unit_id,
                  role="pengkaji", officer_id=not_enrolled)
     assert resp.status_code == 422  # type: ignore[attr-defined]
-    assert "enrol" in resp.get_data(as_text=True)  # type: ignore[attr-defined]
+    assert "Anggota pertama harus sudah menyelesaikan pendaftaran." in resp.get_data(  # type: ignore[attr-defined]
+        as_text=True)  # "The first member must have completed enrolment."
     wrong_role = _enrolled(admin, "eka", Role.UKI, unit_id)
     resp = _post(admin.client, "/admin/teams", "/admin/teams", unit_id=unit_id,
                  role="pengkaji", officer_id=wrong_role.id)
@@ -234,7 +235,7 @@ def test_sole_holder_warning_and_remove_refused(admin: Admin, app: Flask) -> Non
     _post(admin.client, "/admin/teams", "/admin/teams", unit_id=unit_id, role="uki",
           officer_id=ani.id)
     team_id = _team_id(app, unit_id, Role.UKI)
-    assert "only key holder" in admin.client.get(f"/admin/officers/{ani.id}").get_data(as_text=True)
+    assert "satu-satunya pemegang kunci" in admin.client.get(f"/admin/officers/{ani.id}").get_data(as_text=True)
     resp = _post(admin.client, "/admin/teams", f"/admin/teams/{team_id}/members/{ani.id}/remove")
     assert resp.status_code == 422  # type: ignore[attr-defined]
 
@@ -286,10 +287,10 @@ def test_auditor_reads_paginated_audit_log(admin: Admin, app: Flask, clock: Cloc
     resp = login_as(client, audra, clock)
     assert resp.headers["Location"].endswith("/admin/audit")
     page1 = client.get("/admin/audit").get_data(as_text=True)
-    assert "test.filler" in page1 and "Page 1 of 2" in page1
+    assert "test.filler" in page1 and "Halaman 1 dari 2" in page1
     assert client.get("/admin/audit?page=2").status_code == 200
     verified = client.get("/admin/audit?verify=1").get_data(as_text=True)
-    assert "Chain intact" in verified
+    assert "Rantai utuh" in verified  # "Chain intact"
     assert admin.client.get("/admin/audit").status_code == 403  # admins do not audit themselves
     assert client.get("/admin/officers").status_code == 403
 

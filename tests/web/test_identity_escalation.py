@@ -141,7 +141,7 @@ def test_escalation_through_the_pages(app: Flask, world: World, case_id: str) ->
         assert clients["pk_kw"].get(detail).status_code == 404
         assert clients["pk_kw"].get(f"/officer/cases/{case_id}/identity").status_code == 200
         page = pyb.get(detail).get_data(as_text=True)
-        assert REASON in page and "Approve" in page
+        assert REASON in page and "Setujui" in page  # Approve
         assert uki.get(detail).status_code == 404  # custodians act only once it is approved
         pyb.post(f"/officer/identity/{req_id}/decide",
                  data={"csrf_token": csrf(pyb, detail), "decision": "approve"})
@@ -160,6 +160,6 @@ def test_escalation_through_the_pages(app: Flask, world: World, case_id: str) ->
         for other in (pyb, uki):
             body = other.get(detail).get_data(as_text=True)
             assert "Rahmat" not in body
-        assert re.search(r'id="status">opened<', html)
+        assert re.search(r'id="status" data-status="opened">', html)
     finally:
         accounts_mod.now = original

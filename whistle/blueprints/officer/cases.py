@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from whistle.db import Conflict, transaction
 from whistle.domain.constants import (
-    Category, InvestigationTier, Kind, NotFollowableReason, Status, choices, label,
+    Category, Channel, InvestigationTier, Kind, NotFollowableReason, Status, choices, label,
 )
 from whistle.domain.workflow import SPECS
 from whistle.models import Officer, Unit
@@ -47,7 +47,7 @@ def _ctx() -> dict[str, Any]:
     lang = select_locale()
     return {"lang": lang, "label": lambda v: label(v, lang), "officer_nav": True,
             "Status": Status, "statuses": choices(Status, lang), "categories": choices(Category, lang),
-            "kinds": choices(Kind, lang), "tiers": [(str(t.value), label(t, lang)) for t in InvestigationTier],
+            "kinds": choices(Kind, lang), "channels": choices(Channel, lang), "tiers": [(str(t.value), label(t, lang)) for t in InvestigationTier],
             "reasons": choices(NotFollowableReason, lang), "specs": SPECS}
 
 
