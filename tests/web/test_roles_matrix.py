@@ -55,6 +55,8 @@ ALLOWED: dict[str, str | frozenset[str]] = {
     "admin.calendar": frozenset({"admin"}),
     "admin.calendar_delete": frozenset({"admin"}),
     "admin.audit": frozenset({"auditor"}),
+    "admin.stats": frozenset({"auditor", "admin"}),
+    "admin.stats_csv": frozenset({"auditor", "admin"}),
     # case work (officer/cases.py, officer/intake.py)
     "officer.cases": frozenset({"verifikator", "pyb", "pengkaji", "uki"}),
     "officer.case": frozenset({"verifikator", "pyb", "pengkaji", "uki"}),
