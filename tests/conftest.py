@@ -111,6 +111,16 @@ def db_url(db_backend: str, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def factory(db_url: str) -> Iterator[Any]:
+    """A sessionmaker on the test database, for service-level tests with no app."""
+    from whistle.db import make_engine, make_sessionmaker
+
+    engine = make_engine(db_url)
+    yield make_sessionmaker(engine)
+    engine.dispose()
+
+
 # -- instance and app --------------------------------------------------------------------
 
 @pytest.fixture

@@ -3,16 +3,11 @@ every action is a plain form). Log-in with a TOTP code computed here. In CI a mi
 or playwright fails instead of skipping."""
 from __future__ import annotations
 
-import os
-import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pyotp
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from tests.web.cases_world import PEPPER, World, build_world
 from tests.web.officer_login import make_login_ready
@@ -23,48 +18,6 @@ from whistle.services import followup
 from whistle.web.state import state
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _need(condition: bool, why: str) -> None:
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(why + " (required in CI)")
-    pytest.skip(why)
-
-
-@pytest.fixture
-def live(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    _need(CHROMIUM.exists(), f"{CHROMIUM} missing (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _need(False, "playwright not installed")
-        raise
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
 
 class Desk:
     """One officer at their own browser (own cookies), logged in through the real page."""

@@ -9,14 +9,10 @@ FAIL in CI (CI=true).
 """
 from __future__ import annotations
 
-import os
 import re
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.factories import make_officer
 from tests.web.reporter_helpers import make_org
@@ -26,44 +22,15 @@ from whistle.web.state import state
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 EXTERNAL = re.compile(r'(?:src|href|action|srcset)\s*=\s*["\']?\s*(?:[a-z][a-z0-9+.-]*:)?//', re.I)
 
 
-def _need(condition: bool, why: str) -> None:
-    if not condition:
-        if IN_CI:
-            pytest.fail(f"{why} (required in CI)")
-        pytest.skip(why)
-
-
 @pytest.fixture
-def browser() -> Iterator[object]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover
-        _need(False, "playwright is not installed (.venv/bin/pip install playwright)")
-    _need(Path(CHROMIUM).is_file(), f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def server(make_app, db_backend) -> Iterator[tuple[str, object]]:
+def server(app, live, db_backend) -> tuple[str, object]:
+    """The shared live server (tests/browser/conftest.py) on SQLite only."""
     if db_backend != "sqlite":
         pytest.skip("one backend is enough for the browser journey")
-    app = make_app()
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}", app
-    srv.shutdown()
-    thread.join(5)
+    return live, app
 
 
 def _check_page(page, seen: dict[str, int]) -> None:

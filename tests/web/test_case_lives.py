@@ -5,7 +5,6 @@ and that no officer's name, internal note or sanction ever reaches them.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
@@ -13,17 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.web.cases_world import PEPPER, World, at_local, build_world
-from whistle.db import make_engine, make_sessionmaker, transaction
+from whistle.db import transaction
 from whistle.domain.constants import Category, Kind
 from whistle.models import Event, Officer
 from whistle.services import cases, followup, sweep
-
-
-@pytest.fixture
-def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(db_url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 @pytest.fixture

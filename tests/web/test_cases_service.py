@@ -1,7 +1,6 @@
 """Case transitions through the service: roles, statuses, fields, deadlines, locking, audit."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -10,19 +9,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import make_team
 from tests.web.cases_world import World, at_local, build_world
-from whistle.db import make_engine, make_sessionmaker, transaction
+from whistle.db import transaction
 from whistle.domain.constants import Category, Role, Status
 from whistle.domain.workflow import SPECS, Action
 from whistle.models import AuditEntry, Case, CaseField, CaseKeyWrap, Event, Message, Officer, Team, Unit
 from whistle.services import audit, cases
 from whistle.services.cases import ActionRefused, CaseChanged, CaseNotFound
-
-
-@pytest.fixture
-def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(db_url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Inbox service: visibility by key wrap, filters, deadline order (nulls last), keyset pages."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -9,17 +8,10 @@ from sqlalchemy import event, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.web.cases_world import World, build_world
-from whistle.db import make_engine, make_sessionmaker, transaction
+from whistle.db import transaction
 from whistle.domain.constants import Category, Kind
 from whistle.models import Case
 from whistle.services import inbox
-
-
-@pytest.fixture
-def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(db_url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -13,20 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.web.cases_world import PEPPER, World, build_world
 from tests.web.officer_login import Clock, clock, csrf  # noqa: F401
 from tests.web.test_cases_web import Office
-from whistle.db import make_engine, make_sessionmaker, transaction
+from whistle.db import transaction
 from whistle.models import AuditEntry, Case, CaseKeyWrap, Event, IdentityBlob, IdentityShare
 from whistle.services import followup, intake
 from whistle.services.calendar_store import local_date, today as local_today
 from whistle.web.state import state
 
 TODAY = date(2026, 3, 30)
-
-
-@pytest.fixture
-def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(db_url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 @pytest.fixture

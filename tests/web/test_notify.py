@@ -14,7 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.web.cases_world import World, at_local, build_world
-from whistle.db import make_engine, make_sessionmaker, transaction
+from whistle.db import transaction
 from whistle.domain.constants import Category
 from whistle.models import Case
 from whistle.services import notify, sweep
@@ -45,13 +45,6 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
         yield inbox, port
     finally:
         controller.stop()
-
-
-@pytest.fixture
-def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(db_url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 @pytest.fixture

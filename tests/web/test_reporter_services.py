@@ -1,7 +1,6 @@
 """Service-level tests of filing a report and following it up (no HTTP)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ import crypto
 import crypto.kdf as kdf
 from crypto import CryptoError, Share
 from tests.factories import TeamWithKey, make_team, make_unit
-from whistle.db import make_engine, make_sessionmaker, transaction
+from whistle.db import transaction
 from whistle.domain.constants import Category, Kind, Status
 from whistle.models import (
     Case, CaseField, Event, IdentityBlob, IdentityShare, Message,
@@ -21,14 +20,6 @@ from whistle.services import followup, reports
 from whistle.services.casekeys import CaseCipher, case_key_for_teams, identity_share_context
 
 PEPPER = b"p" * 32
-
-
-@pytest.fixture()
-def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
-    """The conftest's database (SQLite, and PostgreSQL when configured); Argon2 is cheap there."""
-    engine = make_engine(db_url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 @pytest.fixture()

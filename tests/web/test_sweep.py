@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
@@ -10,19 +9,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.web.cases_world import World, at_local, build_world
-from whistle.db import make_engine, make_sessionmaker, transaction
+from whistle.db import transaction
 from whistle.models import AuditEntry, Case, CaseField, CaseNotice, Event, Message
 from whistle.services import audit, cases, sweep
 
 ASKED = at_local(date(2026, 3, 13))  # Friday; 10 working days later is Monday 6 April 2026
 DUE = date(2026, 4, 6)
-
-
-@pytest.fixture
-def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(db_url)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 @pytest.fixture

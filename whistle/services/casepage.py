@@ -5,7 +5,7 @@ reporter's view is built elsewhere and never reads `Officer`.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import crypto
 from crypto import CryptoError, PrivateKey
 
 from ..domain.calendar import Calendar
@@ -32,7 +31,7 @@ from .cases import (
     open_case,
 )
 from .casekeys import CaseCipher
-from .reporter_files import CONTENT_AAD
+from .downloads import OpenFile, open_file
 
 # Report fields in reading order (5W+1H first); unknown names follow alphabetically.
 FIELD_ORDER = ("title", "what", "who", "when", "where", "why", "how", "description", "evidence",
@@ -193,18 +192,6 @@ def is_read_only(case: Case) -> bool:
     return case.status == Status.ARCHIVED.value
 
 
-@dataclass(frozen=True)
-class OpenFile:
-    safe_name: str  # ASCII-only, for Content-Disposition
-    plain_size: int
-    chunks: Iterator[bytes]
-
-
-def _ascii_name(name: str) -> str:
-    cleaned = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._- ") else "_" for ch in name)
-    return cleaned.strip(" .")[:100] or "file"
-
-
 def open_attachment(db: Session, *, officer: Officer, team_keys: Mapping[int, PrivateKey],
                     case_id: str, att_id: str, store: Any) -> OpenFile | None:
     """An evidence file of a case the officer can open, decrypted chunk by chunk as it is sent
@@ -216,16 +203,7 @@ def open_attachment(db: Session, *, officer: Officer, team_keys: Mapping[int, Pr
     att = db.get(Attachment, att_id)
     if att is None or att.case_id != case.id:
         return None
-    try:
-        key = cipher.open("filekey", att.id, att.key_blob)
-        meta = attachment_meta(cipher, att)
-        src = store.open_read(att.storage_name)
-    except (CryptoError, OSError, ValueError):
-        return None
-    audit.append(db, f"officer:{officer.id}", "case.file_download", f"case:{case.id}")
-
-    def chunks() -> Iterator[bytes]:
-        with src:
-            yield from crypto.iter_decrypt(key, src, aad=CONTENT_AAD)
-
-    return OpenFile(_ascii_name(str(meta.get("name") or "")), int(meta.get("plain_size") or 0), chunks())
+    opened = open_file(cipher, att, store)
+    if opened is not None:
+        audit.append(db, f"officer:{officer.id}", "case.file_download", f"case:{case.id}")
+    return opened

@@ -8,7 +8,7 @@ no Argon2 at all. No Flask here.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -27,7 +27,8 @@ from . import cases
 from .calendar_store import today as local_today
 from .casekeys import CaseCipher, unwrap_for_ticket
 from ..attachments.storage import AttachmentStore
-from .reporter_files import CONTENT_AAD, StagedFile, attach_staged, finish_staged
+from .downloads import OpenFile, open_file
+from .reporter_files import StagedFile, attach_staged, finish_staged
 
 MAX_REPLY = 20_000  # characters
 
@@ -225,18 +226,6 @@ def _write_reply(db: Session, login_: LoggedIn, body: str, files: Sequence[Stage
 
 # -- downloads -----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class OpenFile:
-    safe_name: str  # ASCII-only, for Content-Disposition
-    plain_size: int
-    chunks: Iterator[bytes]
-
-
-def _ascii_name(name: str) -> str:
-    cleaned = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._- ") else "_" for ch in name)
-    return cleaned.strip(" .")[:100] or "file"
-
-
 def open_attachment(factory: sessionmaker[Session], login_: LoggedIn, att_id: str,
                     store: AttachmentStore) -> OpenFile | None:
     """A file of the reporter's case that the reporter may see (never one on an internal note).
@@ -253,16 +242,4 @@ def open_attachment(factory: sessionmaker[Session], login_: LoggedIn, att_id: st
             msg = db.get(Message, att.message_id)
             if msg is None or msg.internal:
                 return None
-    cipher = CaseCipher(login_.case_id, login_.case_key)
-    try:
-        key = cipher.open("filekey", att.id, att.key_blob)
-        meta = cipher.open_json("attachment", att.id, att.meta_blob)
-        src = store.open_read(att.storage_name)
-    except (CryptoError, OSError, ValueError):
-        return None
-
-    def chunks() -> Iterator[bytes]:
-        with src:
-            yield from crypto.iter_decrypt(key, src, aad=CONTENT_AAD)
-
-    return OpenFile(_ascii_name(str(meta.get("name", ""))), int(meta.get("plain_size", 0)), chunks())
+    return open_file(CaseCipher(login_.case_id, login_.case_key), att, store)
