@@ -133,6 +133,8 @@ def test_escalation_through_the_pages(app: Flask, world: World, case_id: str) ->
             clients[who] = c
         ver, pyb, uki = clients["ver"], clients["pyb"], clients["uki"]
         form = f"/officer/cases/{case_id}/identity"
+        # The case page leads to the request form (the only way to an identity).
+        assert f'href="{form}"' in ver.get(f"/officer/cases/{case_id}").get_data(as_text=True)
         resp = ver.post(form, data={"csrf_token": csrf(ver, form), "reason": REASON})
         assert resp.status_code == 303
         detail = resp.headers["Location"]
