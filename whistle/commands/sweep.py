@@ -1,4 +1,5 @@
-"""``whistle sweep``: archive unanswered data requests, refresh late flags, notify officers.
+"""``whistle sweep``: archive unanswered data requests, refresh late flags, notify officers,
+and tidy what crashes leave behind (expired sessions, stale temp files; services/housekeeping).
 
 One shot by default (for a systemd timer or cron); ``--every SECONDS`` keeps running for
 container set-ups without a timer. Running several at once is safe (see services/sweep.py).
@@ -21,7 +22,7 @@ def register(cli: click.Group) -> None:
                   help="cases per transaction")
     @click.option("--no-mail", is_flag=True, help="claim notifications but send no e-mail")
     def sweep_command(every: int | None, batch: int, no_mail: bool) -> None:
-        from whistle.services import sweep
+        from whistle.services import housekeeping, sweep
         from whistle.web.logging import configure_logging
 
         try:
@@ -35,7 +36,9 @@ def register(cli: click.Group) -> None:
             while True:
                 started = time.monotonic()
                 report = sweep.run(factory, config=config, batch=batch, send_mail=not no_mail)
-                click.echo(f"sweep: {report.summary()} ({time.monotonic() - started:.2f} s)")
+                tidy = housekeeping.run(factory, engine, config)
+                click.echo(f"sweep: {report.summary()}; {tidy.summary()} "
+                           f"({time.monotonic() - started:.2f} s)")
                 if every is None:
                     return
                 time.sleep(max(1.0, every - (time.monotonic() - started)))
