@@ -22,12 +22,14 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import cast as type_cast
 
 from sqlalchemy import String, and_, cast, delete, exists, literal, or_, select, text, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,10 +42,16 @@ from . import audit, notify
 from .calendar_store import local_date, local_tz
 from .cases import FIELD_SWEEP_NOTICE
 
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
+
 log = logging.getLogger("whistle.sweep")
 
 BATCH = 500
 _RETRIES = 5  # SQLite "database is locked" while a concurrent sweep holds the writer lock
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -63,7 +71,7 @@ class SweepReport:
                 f"late {self.late_notices}; mails {self.mails}")
 
 
-def _retry(fn: Any, *args: Any, **kwargs: Any) -> Any:
+def _retry(fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
     """Redo a batch that lost SQLite's writer lock (raised inside the batch or, via
     db.transaction, as Conflict at commit); the batch is idempotent, so redoing is safe."""
     for attempt in range(_RETRIES):
@@ -100,17 +108,20 @@ def _archive_batch(factory: sessionmaker[Session], *, status: Status, action: Ac
             return 0, 0, None
         won: list[str] = []
         for case_id, version, anchor in rows:
+            # For closed cases the anchor is closed_at (a datetime; NULL excluded by the WHERE).
             due = anchor if status is Status.AWAITING_DATA else quiet_period_ends(
-                local_date(anchor, config), DeadlineConfig(quiet_period_days=quiet_days))
+                local_date(type_cast(datetime, anchor), config),
+                DeadlineConfig(quiet_period_days=quiet_days))
             plan = plan_transition(status, action, Party.SYSTEM, {"due_on": due, "today": today})
             values: dict[str, Any] = dict(status=plan.to_status.value, version=version + 1,
                                           archived_at=now, updated_at=now, due_on=None,
                                           is_late=False, needs_attention=False,
                                           step_started_on=today)
-            result = db.execute(
+            # Session.execute is typed as Result; a bulk UPDATE returns a CursorResult (rowcount).
+            result = type_cast(CursorResult[Any], db.execute(
                 update(Case).where(Case.id == case_id, Case.version == version,
                                    Case.status == status.value)
-                .values(**values).execution_options(synchronize_session=False))
+                .values(**values).execution_options(synchronize_session=False)))
             if result.rowcount == 1:
                 won.append(case_id)
         # Row locks are all held now; events, thread notices and audit entries follow.
@@ -162,14 +173,14 @@ def refresh_late_flags(factory: sessionmaker[Session], today: date) -> tuple[int
     """Set is_late where the deadline is over, clear it where it is not (set-based)."""
     def run() -> tuple[int, int]:
         with transaction(factory) as db:
-            marked = db.execute(
+            marked = type_cast(CursorResult[Any], db.execute(
                 update(Case).where(Case.is_late.is_(False), Case.due_on < today,
                                    Case.status != Status.ARCHIVED.value)
-                .values(is_late=True).execution_options(synchronize_session=False)).rowcount
-            cleared = db.execute(
+                .values(is_late=True).execution_options(synchronize_session=False))).rowcount
+            cleared = type_cast(CursorResult[Any], db.execute(
                 update(Case).where(Case.is_late.is_(True),
                                    or_(Case.due_on.is_(None), Case.due_on >= today))
-                .values(is_late=False).execution_options(synchronize_session=False)).rowcount
+                .values(is_late=False).execution_options(synchronize_session=False))).rowcount
             return int(marked or 0), int(cleared or 0)
     marked, cleared = _retry(run)
     if marked + cleared >= ANALYZE_AFTER:
@@ -192,12 +203,12 @@ def _refresh_statistics(factory: sessionmaker[Session]) -> None:
 
 # -- notifications --------------------------------------------------------------------------
 
-def _insert(db: Session) -> Any:
+def _insert(db: Session) -> Callable[[type[CaseNotice]], postgresql.Insert | sqlite.Insert]:
     if db.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    return sqlite_insert
 
 
 def _claim(db: Session, pairs: list[tuple[str, str]], now: datetime) -> list[str]:
@@ -224,20 +235,57 @@ def _recipients(db: Session, case_ids: Iterable[str], *, handling_team_first: bo
         for case_id, team_id in db.execute(
                 select(CaseKeyWrap.case_id, CaseKeyWrap.team_id)
                 .where(CaseKeyWrap.case_id.in_(missing), CaseKeyWrap.team_id.is_not(None))):
-            teams_of[case_id].add(team_id)
+            if team_id is not None:  # always (WHERE team_id IS NOT NULL); narrows the type
+                teams_of[case_id].add(team_id)
     all_teams = {t for ts in teams_of.values() for t in ts}
     members: dict[int, set[str]] = defaultdict(set)
     for team_id, email in db.execute(
             select(TeamMember.team_id, Officer.email).join(Officer, Officer.id == TeamMember.officer_id)
             .where(TeamMember.team_id.in_(all_teams), TeamMember.wrapped_key.is_not(None),
                    Officer.active.is_(True), Officer.email.is_not(None))):
-        members[team_id].add(email)
+        if email is not None:  # always (WHERE email IS NOT NULL); narrows the type
+            members[team_id].add(email)
     out: dict[str, set[str]] = defaultdict(set)
     for case_id, teams in teams_of.items():
         for team_id in teams:
             for email in members.get(team_id, ()):
                 out[email].add(case_id)
     return out
+
+
+def _notice_batch(factory: sessionmaker[Session], *, kind: str, after: str, batch: int,
+                  now: datetime, counts: dict[str, notify.Counts]) -> tuple[int, str, list[str]]:
+    """Claim one batch of ``kind`` notices after case id ``after``; returns (selected, cursor, won)."""
+    with transaction(factory) as db:
+        if kind == "new":
+            q = select(Case.id, Case.due_on).where(
+                Case.status == Status.RECEIVED.value, Case.id > after,
+                ~exists().where(CaseNotice.case_id == Case.id, CaseNotice.kind == "new"))
+        else:
+            # 'late:<due date>' built in SQL so a quiet run skips claimed cases
+            # in the query; the Python check below stays as the exact guard.
+            kind_sql = literal("late:", String) + cast(Case.due_on, String)
+            q = select(Case.id, Case.due_on).where(
+                Case.is_late.is_(True), Case.id > after,
+                ~exists().where(CaseNotice.case_id == Case.id, CaseNotice.kind == kind_sql))
+        rows = db.execute(q.order_by(Case.id).limit(batch)).all()
+        if not rows:
+            return 0, after, []
+        if kind == "new":
+            pairs = [(cid, "new") for cid, _ in rows]
+        else:
+            pairs = [(cid, f"late:{due.isoformat()}") for cid, due in rows if due is not None]
+            have = set(db.execute(select(CaseNotice.case_id, CaseNotice.kind).where(
+                CaseNotice.case_id.in_([p[0] for p in pairs]))).all())
+            pairs = [p for p in pairs if p not in have]
+        won = _claim(db, pairs, now)
+        for email, cases_ in _recipients(db, won, handling_team_first=kind == "late").items():
+            c = counts.setdefault(email, notify.Counts())
+            if kind == "new":
+                c.new += len(cases_)
+            else:
+                c.late += len(cases_)
+        return len(rows), rows[-1][0], won
 
 
 def claim_notices(factory: sessionmaker[Session], *, now: datetime, batch: int = BATCH,
@@ -247,38 +295,8 @@ def claim_notices(factory: sessionmaker[Session], *, now: datetime, batch: int =
     for kind in ("new", "late"):
         after = ""
         while True:
-            def run() -> tuple[int, str, list[str]]:
-                with transaction(factory) as db:
-                    if kind == "new":
-                        q = select(Case.id, Case.due_on).where(
-                            Case.status == Status.RECEIVED.value, Case.id > after,
-                            ~exists().where(CaseNotice.case_id == Case.id, CaseNotice.kind == "new"))
-                    else:
-                        # 'late:<due date>' built in SQL so a quiet run skips claimed cases
-                        # in the query; the Python check below stays as the exact guard.
-                        kind_sql = literal("late:", String) + cast(Case.due_on, String)
-                        q = select(Case.id, Case.due_on).where(
-                            Case.is_late.is_(True), Case.id > after,
-                            ~exists().where(CaseNotice.case_id == Case.id, CaseNotice.kind == kind_sql))
-                    rows = db.execute(q.order_by(Case.id).limit(batch)).all()
-                    if not rows:
-                        return 0, after, []
-                    if kind == "new":
-                        pairs = [(cid, "new") for cid, _ in rows]
-                    else:
-                        pairs = [(cid, f"late:{due.isoformat()}") for cid, due in rows if due is not None]
-                        have = set(db.execute(select(CaseNotice.case_id, CaseNotice.kind).where(
-                            CaseNotice.case_id.in_([p[0] for p in pairs]))).all())
-                        pairs = [p for p in pairs if p not in have]
-                    won = _claim(db, pairs, now)
-                    for email, cases_ in _recipients(db, won, handling_team_first=kind == "late").items():
-                        c = counts.setdefault(email, notify.Counts())
-                        if kind == "new":
-                            c.new += len(cases_)
-                        else:
-                            c.late += len(cases_)
-                    return len(rows), rows[-1][0], won
-            selected, after, won = _retry(run)
+            selected, after, won = _retry(_notice_batch, factory, kind=kind, after=after,
+                                          batch=batch, now=now, counts=counts)
             if kind == "new":
                 report.new_notices += len(won)
             else:
