@@ -80,7 +80,10 @@ def _clean_object(obj: pikepdf.Object, removed: set[str], notes: set[str]) -> No
         except JpegFormatError:
             return  # the viewer copes or not; we leave the image bytes as they were
         if found:
-            obj.write(cleaned, filter=Name.DCTDecode, decode_parms=obj.get("/DecodeParms"))
+            # pikepdf types .get() as a plain Object; /DecodeParms is passed back unchanged
+            # (a malformed one makes write() raise, and clean_file stores the file as is).
+            obj.write(cleaned, filter=Name.DCTDecode,
+                      decode_parms=obj.get("/DecodeParms"))  # type: ignore[arg-type]
             removed.add("pdf_image_meta")
             if "exif_gps" in found:
                 removed.add("exif_gps")

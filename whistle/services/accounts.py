@@ -23,9 +23,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Any, Callable, cast
 
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 import crypto
@@ -301,9 +302,10 @@ def authenticate(db: Session, username: str, passphrase: str, code: str,
     secret = totp.open_secret(totp_key, officer.id, officer.totp_secret_enc)
     step = totp.match_step(secret, code, at, officer.totp_last_step)
     # Conditional update so two parallel log-ins cannot both spend the same code.
-    claimed = step is not None and db.execute(
+    # Session.execute is typed as Result; a bulk UPDATE returns a CursorResult (rowcount).
+    claimed = step is not None and cast(CursorResult[Any], db.execute(
         update(Officer).where(Officer.id == officer.id, Officer.totp_last_step < step)
-        .values(totp_last_step=step)).rowcount == 1
+        .values(totp_last_step=step))).rowcount == 1
     if not claimed:
         _record_failure(db, officer, at)
         return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,6 +32,9 @@ from .cases import (
 )
 from .casekeys import CaseCipher
 from .downloads import OpenFile, open_file
+
+if TYPE_CHECKING:
+    from ..attachments.storage import AttachmentStore
 
 # Report fields in reading order (5W+1H first); unknown names follow alphabetically.
 FIELD_ORDER = ("title", "what", "who", "when", "where", "why", "how", "description", "evidence",
@@ -172,8 +175,7 @@ def load(db: Session, *, officer: Officer, team_keys: Mapping[int, PrivateKey], 
                             .order_by(Message.created_at, Message.id))
     ]
     try:
-        role: Role | None = Role(officer.role)
-        actions = allowed_actions(case.status, role)
+        actions = allowed_actions(case.status, Role(officer.role))
     except ValueError:
         actions = []
     now_day = today(config)
@@ -193,7 +195,7 @@ def is_read_only(case: Case) -> bool:
 
 
 def open_attachment(db: Session, *, officer: Officer, team_keys: Mapping[int, PrivateKey],
-                    case_id: str, att_id: str, store: Any) -> OpenFile | None:
+                    case_id: str, att_id: str, store: AttachmentStore) -> OpenFile | None:
     """An evidence file of a case the officer can open, decrypted chunk by chunk as it is sent
     (flat memory whatever its size). None for every miss: a wrong id, another case's file, a
     missing or damaged file."""

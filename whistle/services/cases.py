@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
@@ -30,7 +30,7 @@ from crypto import PrivateKey
 
 from ..db import Conflict, is_write_conflict
 from ..domain import calendar as dcal
-from ..domain.constants import Party, Role, Status, Text
+from ..domain.constants import InvestigationTier, Party, Role, Status, Text
 from ..domain.workflow import Action, Transition, TransitionRefused, plan_transition
 from ..models import Case, CaseField, Event, Message, Officer, Team, Unit, new_id, utcnow
 from . import audit
@@ -240,7 +240,7 @@ def apply_transition(db: Session, case: Case, cipher: CaseCipher, plan: Transiti
     case.updated_at = now
     tier = plan.params.get("tier")
     if tier is not None:
-        case.tier = str(int(tier))  # type: ignore[call-overload]
+        case.tier = str(int(cast(InvestigationTier, tier)))  # plan_transition parsed it (_tier)
     if plan.to_status is Status.CLOSED:
         case.closed_at = now
     if plan.to_status is Status.ARCHIVED:

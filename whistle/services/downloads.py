@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import crypto
 from crypto import CryptoError
@@ -11,6 +11,9 @@ from crypto import CryptoError
 from ..models import Attachment
 from .casekeys import CaseCipher
 from .reporter_files import CONTENT_AAD
+
+if TYPE_CHECKING:
+    from ..attachments.storage import AttachmentStore
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,7 @@ def ascii_name(name: str) -> str:
     return cleaned.strip(" .")[:100] or "file"
 
 
-def open_file(cipher: CaseCipher, att: Attachment, store: Any) -> OpenFile | None:
+def open_file(cipher: CaseCipher, att: Attachment, store: AttachmentStore) -> OpenFile | None:
     """Open a stored attachment the caller is already allowed to see; None if missing or
     damaged (the caller answers that exactly like an unknown id)."""
     try:

@@ -69,7 +69,8 @@ def login(
     raise 429) before any Argon2 work. Every path runs exactly one derivation.
     """
     if kdf_slot is None:
-        from ..web.limits import argon2_slot as kdf_slot
+        from ..web.limits import argon2_slot
+        kdf_slot = argon2_slot
     try:
         ticket = crypto.parse_ticket(ticket_text)
     except (TicketTypo, TypeError):

@@ -17,7 +17,7 @@ import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from sqlalchemy import Select, exists, select, tuple_
 from sqlalchemy.orm import Session
@@ -27,6 +27,9 @@ from crypto import CryptoError, PrivateKey
 from ..domain.constants import Category, Kind, Status
 from ..models import Case, CaseField, CaseKeyWrap
 from .casekeys import CaseCipher, team_context
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Row as DbRow
 
 PAGE_SIZE = 50
 # The default view hides archived cases: they are read-only history, not work.
@@ -138,11 +141,13 @@ class Page:
     next_cursor: Cursor | None = None
 
 
+# The types of _COLUMNS, in order (what Row(*r) receives).
+_Columns: TypeAlias = tuple[str, str, str, str, str, str, int, date | None, bool, bool]
 _COLUMNS = (Case.id, Case.register_no, Case.status, Case.kind, Case.category, Case.channel,
             Case.unit_id, Case.due_on, Case.is_late, Case.needs_attention)
 
 
-def _base(team_ids: Sequence[int], f: Filters) -> Select[Any]:
+def _base(team_ids: Sequence[int], f: Filters) -> Select[*_Columns]:
     visible = exists().where(CaseKeyWrap.case_id == Case.id, CaseKeyWrap.team_id.in_(team_ids))
     q = select(*_COLUMNS).where(visible)
     if f.status == ACTIVE:
@@ -166,7 +171,7 @@ def list_page(db: Session, team_ids: Sequence[int], filters: Filters, *, after: 
     if not team_ids:
         return Page()
     want = page_size + 1  # one extra row tells whether there is a next page
-    rows: list[Any] = []
+    rows: list[DbRow[*_Columns]] = []
     base = _base(team_ids, filters)
     # Range 1: cases with a deadline, unless the cursor is already in the undated range.
     if after is None or after.due_on is not None:
@@ -197,11 +202,12 @@ def decrypt_titles(db: Session, rows: list[Row], team_keys: Mapping[int, Private
         return
     ids = [r.id for r in rows]
     wraps: dict[str, tuple[int, bytes]] = {}
-    for case_id, team_id, blob in db.execute(
+    for case_id, team_id, wrapped in db.execute(
         select(CaseKeyWrap.case_id, CaseKeyWrap.team_id, CaseKeyWrap.blob)
         .where(CaseKeyWrap.case_id.in_(ids), CaseKeyWrap.team_id.in_(list(team_keys)))
     ):
-        wraps.setdefault(case_id, (team_id, blob))
+        if team_id is not None:  # always (team_id IN (...)); narrows the type
+            wraps.setdefault(case_id, (team_id, wrapped))
     titles = dict(db.execute(
         select(CaseField.case_id, CaseField.blob)
         .where(CaseField.case_id.in_(ids), CaseField.name == "title")

@@ -8,10 +8,10 @@ hand over; it is never stored.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -108,7 +108,8 @@ def parse(form: Mapping[str, str], *, officer_id: int, today: date | None = None
 
 
 def record(factory: sessionmaker[Session], form: Mapping[str, str], *, officer_id: int,
-           pepper: bytes, kdf_slot: Any = None, today: date | None = None) -> Recorded:
+           pepper: bytes, kdf_slot: Callable[[], AbstractContextManager[object]] | None = None,
+           today: date | None = None) -> Recorded:
     """Validate and file. Raises IntakeInvalid or reports.ReportRefused; writes nothing then."""
     report, intake = parse(form, officer_id=officer_id, today=today)
     case, ticket = reports.file_report(factory, report, pepper=pepper, kdf_slot=kdf_slot,
