@@ -111,3 +111,31 @@ def test_an_unreachable_mail_server_does_not_stop_the_sweep(world: World) -> Non
 
 def test_no_smtp_host_sends_nothing() -> None:
     assert notify.send(SimpleNamespace(smtp_host=""), {"a@b": notify.Counts(new=1)}) == 0
+
+
+def test_a_batch_retried_after_a_commit_conflict_is_counted_once(world: World, smtp,  # type: ignore[no-untyped-def]
+                                                                  monkeypatch) -> None:
+    """The mail says how many cases are new; a retry after losing the writer lock at commit
+    must not make it say two when there is one."""
+    from contextlib import contextmanager
+
+    from whistle.db import Conflict
+
+    inbox, port = smtp
+    world.file(category=Category.ABUSE_OF_AUTHORITY)
+    real = sweep.transaction
+    failed: list[bool] = []
+
+    @contextmanager
+    def first_commit_conflicts(factory):  # type: ignore[no-untyped-def]
+        with real(factory) as db:
+            yield db
+            if not failed:  # the first notice batch loses the race at commit: rolled back
+                failed.append(True)
+                raise Conflict()
+
+    monkeypatch.setattr(sweep, "transaction", first_commit_conflicts)
+    result = sweep.SweepReport()
+    sweep.claim_notices(world.factory, now=at_local(date(2026, 3, 30)), report=result)
+    assert failed == [True]
+    assert {email: c.new for email, c in result.recipients.items()} == {"ver@example.go.id": 1}

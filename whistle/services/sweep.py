@@ -254,8 +254,13 @@ def _recipients(db: Session, case_ids: Iterable[str], *, handling_team_first: bo
 
 
 def _notice_batch(factory: sessionmaker[Session], *, kind: str, after: str, batch: int,
-                  now: datetime, counts: dict[str, notify.Counts]) -> tuple[int, str, list[str]]:
-    """Claim one batch of ``kind`` notices after case id ``after``; returns (selected, cursor, won)."""
+                  now: datetime) -> tuple[int, str, list[str], dict[str, int]]:
+    """Claim one batch of ``kind`` notices after case id ``after``.
+
+    Returns (selected, cursor, won, cases won per recipient e-mail). The per-recipient counts
+    are returned rather than added to the report here: a batch that is retried after a
+    conflict at commit must not count its cases twice.
+    """
     with transaction(factory) as db:
         if kind == "new":
             q = select(Case.id, Case.due_on).where(
@@ -270,7 +275,7 @@ def _notice_batch(factory: sessionmaker[Session], *, kind: str, after: str, batc
                 ~exists().where(CaseNotice.case_id == Case.id, CaseNotice.kind == kind_sql))
         rows = db.execute(q.order_by(Case.id).limit(batch)).all()
         if not rows:
-            return 0, after, []
+            return 0, after, [], {}
         if kind == "new":
             pairs = [(cid, "new") for cid, _ in rows]
         else:
@@ -279,13 +284,9 @@ def _notice_batch(factory: sessionmaker[Session], *, kind: str, after: str, batc
                 CaseNotice.case_id.in_([p[0] for p in pairs]))).all())
             pairs = [p for p in pairs if p not in have]
         won = _claim(db, pairs, now)
-        for email, cases_ in _recipients(db, won, handling_team_first=kind == "late").items():
-            c = counts.setdefault(email, notify.Counts())
-            if kind == "new":
-                c.new += len(cases_)
-            else:
-                c.late += len(cases_)
-        return len(rows), rows[-1][0], won
+        per_email = {email: len(cases_) for email, cases_
+                     in _recipients(db, won, handling_team_first=kind == "late").items()}
+        return len(rows), rows[-1][0], won, per_email
 
 
 def claim_notices(factory: sessionmaker[Session], *, now: datetime, batch: int = BATCH,
@@ -295,8 +296,14 @@ def claim_notices(factory: sessionmaker[Session], *, now: datetime, batch: int =
     for kind in ("new", "late"):
         after = ""
         while True:
-            selected, after, won = _retry(_notice_batch, factory, kind=kind, after=after,
-                                          batch=batch, now=now, counts=counts)
+            selected, after, won, per_email = _retry(_notice_batch, factory, kind=kind,
+                                                     after=after, batch=batch, now=now)
+            for email, n in per_email.items():  # only once the batch has committed
+                c = counts.setdefault(email, notify.Counts())
+                if kind == "new":
+                    c.new += n
+                else:
+                    c.late += n
             if kind == "new":
                 report.new_notices += len(won)
             else:
