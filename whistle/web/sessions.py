@@ -177,6 +177,16 @@ class DbSessionStore:
 
         self.engine = engine
         self.table = ServerSession.__table__
+        # INSERT ... ON CONFLICT DO UPDATE where the dialect has it (SQLite, PostgreSQL).
+        self._upsert: Any = None
+        if engine.dialect.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            self._upsert = sqlite_insert
+        elif engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            self._upsert = pg_insert
 
     def load(self, id_hash: bytes, now: float) -> bytes | None:
         t = self.table
@@ -199,6 +209,12 @@ class DbSessionStore:
         t = self.table
         values = {"blob": blob, "last_seen_at": _dt(last_seen), "expires_at": _dt(expires)}
         with self.engine.begin() as conn:
+            if self._upsert is not None:
+                # One statement per save (a new visitor's first save was UPDATE-then-INSERT, two
+                # statements inside SQLite's write lock); created_at is kept on conflict.
+                stmt = self._upsert(t).values(id_hash=id_hash, created_at=_dt(created), **values)
+                conn.execute(stmt.on_conflict_do_update(index_elements=[t.c.id_hash], set_=values))
+                return
             done = conn.execute(update(t).where(t.c.id_hash == id_hash).values(**values))
             if done.rowcount == 0:
                 conn.execute(insert(t).values(id_hash=id_hash, created_at=_dt(created), **values))
