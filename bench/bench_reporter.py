@@ -211,6 +211,16 @@ def workers_of(master: int) -> list[int]:
     return kids
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of these processes (the gunicorn workers), in seconds."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
+    return total / tick
+
+
 def vm(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
@@ -302,12 +312,15 @@ def main() -> None:
         results["file_p95_ms"] = pct(times, 95) * 1000
 
         per = max(1, args.rate_reports // args.clients)
+        workers = workers_of(proc.pid)
         with ProcessPoolExecutor(args.clients) as pool:
             for mode in ("post", "flow"):
-                t0 = time.perf_counter()
+                t0, cpu0 = time.perf_counter(), cpu_seconds(workers)
                 done = sum(n for n, _ in pool.map(
                     _rate_worker, [(port, per, s + 1, mode) for s in range(args.clients)]))
                 results[f"rate_{mode}_per_s"] = done / (time.perf_counter() - t0)
+                # Server CPU per filing: unlike the rate, barely moved by other load on the box.
+                results[f"cpu_{mode}_ms"] = (cpu_seconds(workers) - cpu0) / done * 1000
         results["rate_clients"] = args.clients
         results["rate_reports"] = done
 
@@ -374,6 +387,8 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"sustained filing: {r['rate_post_per_s']:.1f} reports/s (POST /lapor back to back), "
           f"{r['rate_flow_per_s']:.1f} reports/s (whole visit: form, post, ticket page)  "
           f"({r['rate_reports']} reports each, {r['rate_clients']} client processes)  target >= 30")
+    print(f"server CPU per filing (both workers, user+sys): {r['cpu_post_ms']:.1f} ms (POST alone), "
+          f"{r['cpu_flow_ms']:.1f} ms (whole visit); load average now {os.getloadavg()[0]:.1f}")
     print(f"ticket log-in: median {r['login_median_ms']:.1f} ms  (n={args.logins})  target <= 50")
     print(f"case page: median {r['case_page_median_ms']:.1f} ms  (n={args.pages})  target <= 20")
     for name, (n, scripts) in r["sizes"].items():
