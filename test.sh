@@ -63,6 +63,7 @@ if [[ -z ${WHISTLE_TEST_PG_URL:-} && -n $PGBIN ]]; then
   pg_started=1
   as_pg "$PGBIN/createdb -h 127.0.0.1 -p $port -U whistle whistle_test"
   export WHISTLE_TEST_PG_URL="postgresql+psycopg://whistle@127.0.0.1:$port/whistle_test"
+  export WHISTLE_TEST_PG_DATA="$work/pg"  # the canary test scans its files and WAL
   log "PostgreSQL on 127.0.0.1:$port"
 fi
 if [[ -z ${WHISTLE_TEST_REDIS_URL:-} ]] && command -v redis-server >/dev/null; then

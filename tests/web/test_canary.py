@@ -1,8 +1,9 @@
 """Canary: unique markers typed by a reporter must never reach a disk in any recognisable form.
 
 Files reports (identity, witnesses, body, file content, file NAME) and a reply with a file
-through the real HTTP routes, then scans the SQLite database, its -wal file (read before any
-checkpoint), the attachment store, the work/temp folder and the log folder for every marker as
+through the real HTTP routes, then scans the database files and write-ahead log (SQLite: the
+file and its -wal, read before any checkpoint; PostgreSQL: heap files, pg_wal and the server
+log after a CHECKPOINT), the attachment store, the work/temp folder and the log folder for every marker as
 raw UTF-8, UTF-16 (LE/BE), lowercase, uppercase, hex and base64. The ticket must appear nowhere.
 """
 from __future__ import annotations
@@ -10,11 +11,16 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import os
 import secrets
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, text
+
+from whistle.models import Case
 
 from tests.web.reporter_helpers import confirm, csrf, file_report, good_form, login, make_org
 from whistle.web.state import state
@@ -62,15 +68,36 @@ def file_logging(app):
     handler.close()
 
 
+def _postgres_files(app, since: float) -> list[Path]:
+    """The PostgreSQL cluster's heap files, WAL and server log written since ``since``.
+
+    A CHECKPOINT and a WAL switch first, so that freshly committed rows are in the files
+    (the test cluster runs with fsync and synchronous_commit off)."""
+    data_dir = os.environ.get("WHISTLE_TEST_PG_DATA")
+    if not data_dir:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("WHISTLE_TEST_PG_DATA not set in CI: ./test.sh exports it")
+        pytest.skip("WHISTLE_TEST_PG_DATA not set (./test.sh sets it for its own cluster)")
+    with state(app).engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("CHECKPOINT"))
+        conn.execute(text("SELECT pg_switch_wal()"))
+    root = Path(data_dir)
+    files = [p for sub in ("base", "global", "pg_wal") for p in (root / sub).rglob("*")
+             if p.is_file() and p.stat().st_mtime >= since - 1]
+    log = root / "server.log"
+    return files + ([log] if log.exists() else [])
+
+
 def test_no_plaintext_anywhere(app, client, db_backend, file_logging) -> None:
-    if db_backend != "sqlite":
-        pytest.skip("the scan reads the SQLite files; PostgreSQL stores the same blobs")
     make_org(app)
-    # Hold one connection open: the last connection to close checkpoints and deletes the WAL,
-    # and the WAL is exactly where freshly written pages sit.
-    db_file = Path(state(app).engine.url.database)
-    holder = sqlite3.connect(db_file)
-    holder.execute("SELECT count(*) FROM cases").fetchone()
+    started = time.time()
+    holder = None
+    if db_backend == "sqlite":
+        # Hold one connection open: the last connection to close checkpoints and deletes the
+        # WAL, and the WAL is exactly where freshly written pages sit.
+        db_file = Path(state(app).engine.url.database)
+        holder = sqlite3.connect(db_file)
+        holder.execute("SELECT count(*) FROM cases").fetchone()
     tag = secrets.token_hex(6)
     m = {name: f"CANARY{name.upper()}{tag}" for name in (
         "name", "nik", "address", "phone", "email", "witness", "who", "what", "where", "how",
@@ -105,17 +132,23 @@ def test_no_plaintext_anywhere(app, client, db_backend, file_logging) -> None:
     login(app.test_client(), ticket[:-1] + ("0" if ticket[-1] != "0" else "1"))
 
     cfg = state(app).config
-    wal = Path(str(db_file) + "-wal")
-    assert wal.exists() and wal.stat().st_size > 0  # read before anything checkpoints it
-    files = [db_file, wal]
+    if holder is not None:
+        wal = Path(str(db_file) + "-wal")
+        assert wal.exists() and wal.stat().st_size > 0  # read before anything checkpoints it
+        files, control_files = [db_file, wal], [wal]
+    else:
+        files = _postgres_files(app, started)
+        control_files = [p for p in files if p.parent.name == "pg_wal"]
     for folder in (cfg.attachments_dir, cfg.tmp_dir, cfg.logs_dir):
         files += [p for p in folder.rglob("*") if p.is_file()]
     assert any(p.parent.parent == cfg.attachments_dir for p in files)  # files were stored
     hits = _scan(files, markers)
     # Positive control: plaintext that IS stored (the public register number) is found, in
     # the WAL too, so a clean result means something.
-    register_no = holder.execute("SELECT register_no FROM cases").fetchone()[0]
-    control = _scan([wal], {"register": register_no})
-    holder.close()
+    with state(app).engine.connect() as conn:
+        register_no = conn.scalar(select(Case.register_no))
+    control = _scan(control_files, {"register": register_no})
+    if holder is not None:
+        holder.close()
     assert control, "scan found not even the register number: the scan is broken"
     assert hits == [], hits
