@@ -72,6 +72,7 @@ class Config:
     secure_cookies: bool = False  # True when served over HTTPS (adds Secure + __Host-)
     onion_location: str = ""  # e.g. http://xxxx.onion ; sent on non-onion hosts only
     data_request_days: int = 10  # working days a reporter has to send requested data
+    retention_days: int = 1826  # archived cases are purged this long after archiving; 0 = never
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_user: str = ""

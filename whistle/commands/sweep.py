@@ -1,5 +1,6 @@
 """``whistle sweep``: archive unanswered data requests, refresh late flags, notify officers,
-and tidy what crashes leave behind (expired sessions, stale temp files; services/housekeeping).
+tidy what crashes leave behind (expired sessions, stale temp files; services/housekeeping),
+then purge archived cases past the retention period (services/retention).
 
 One shot by default (for a systemd timer or cron); ``--every SECONDS`` keeps running for
 container set-ups without a timer. Running several at once is safe (see services/sweep.py).
@@ -15,14 +16,17 @@ from whistle.db import make_engine, make_sessionmaker
 
 
 def register(cli: click.Group) -> None:
-    @cli.command("sweep", help="Archive expired data requests, mark late cases, e-mail officers.")
+    @cli.command("sweep", help="Archive expired data requests, mark late cases, e-mail officers, "
+                 "purge archived cases past the retention period.")
     @click.option("--every", type=click.IntRange(min=30), default=None,
                   help="repeat every SECONDS (at least 30) instead of running once")
     @click.option("--batch", type=click.IntRange(min=1, max=10_000), default=500, show_default=True,
                   help="cases per transaction")
     @click.option("--no-mail", is_flag=True, help="claim notifications but send no e-mail")
     def sweep_command(every: int | None, batch: int, no_mail: bool) -> None:
-        from whistle.services import housekeeping, sweep
+        from whistle.attachments.storage import AttachmentStore
+        from whistle.models import utcnow
+        from whistle.services import housekeeping, retention, sweep
         from whistle.web.logging import configure_logging
 
         try:
@@ -37,7 +41,11 @@ def register(cli: click.Group) -> None:
                 started = time.monotonic()
                 report = sweep.run(factory, config=config, batch=batch, send_mail=not no_mail)
                 tidy = housekeeping.run(factory, engine, config)
-                click.echo(f"sweep: {report.summary()}; {tidy.summary()} "
+                purged = retention.purge_archived(
+                    factory, AttachmentStore(config.attachments_dir),
+                    retention_days=config.retention_days, now=utcnow())
+                click.echo(f"sweep: {report.summary()}; {tidy.summary()}; "
+                           f"purged {purged} archived cases "
                            f"({time.monotonic() - started:.2f} s)")
                 if every is None:
                     return
