@@ -234,7 +234,9 @@ def file_report(
     Argon2 work (whistle.web.limits.argon2_slot).
     """
     if kdf_slot is None:
-        from ..web.limits import argon2_slot as kdf_slot  # works without an app context too
+        from ..web.limits import argon2_slot  # works without an app context too
+
+        kdf_slot = argon2_slot
     ticket = crypto.new_ticket()
     salt = secrets.token_bytes(16)
     params = crypto.kdf.ticket_default()  # recorded with the case: the default may rise later
@@ -277,6 +279,8 @@ def _write_case(db: Session, report: ReportInput, ticket: str, salt: bytes, repo
     today = local_today()
     arrived = intake.received_on if intake is not None else today
     due_on = load_calendar(db).deadline_for(Status.RECEIVED, arrived)
+    if due_on is None:  # the calendar gives every received case its verification deadline
+        raise RuntimeError("no verification deadline for a received case")
     register_no = _unique_register_no(db, today.year)
     case_id = new_id()
 

@@ -19,12 +19,12 @@ import secrets
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from flask import Flask, Request, session
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, Table, delete, insert, select, update
 from werkzeug.datastructures import CallbackDict
 from werkzeug.wrappers import Response
 
@@ -176,7 +176,8 @@ class DbSessionStore:
         from whistle.models import ServerSession  # late: keeps import order simple
 
         self.engine = engine
-        self.table = ServerSession.__table__
+        # The mapped table is typed as a FromClause; it is a Table, which update/insert need.
+        self.table = cast(Table, ServerSession.__table__)
         # INSERT ... ON CONFLICT DO UPDATE where the dialect has it (SQLite, PostgreSQL).
         self._upsert: Any = None
         if engine.dialect.name == "sqlite":
