@@ -171,13 +171,17 @@ def _target_team(db: Session, case: Case, action: Action, unit_value: Any) -> Te
     return team
 
 
-def _set_field(db: Session, cipher: CaseCipher, name: str, value: str) -> None:
-    blob = cipher.seal_text("field", name, value)
-    row = db.get(CaseField, (cipher.case_id, name))
+def _put_field(db: Session, case_id: str, name: str, blob: bytes) -> None:
+    """Insert or replace one encrypted case field."""
+    row = db.get(CaseField, (case_id, name))
     if row is None:
-        db.add(CaseField(case_id=cipher.case_id, name=name, blob=blob))
+        db.add(CaseField(case_id=case_id, name=name, blob=blob))
     else:
         row.blob = blob
+
+
+def _set_field(db: Session, cipher: CaseCipher, name: str, value: str) -> None:
+    _put_field(db, cipher.case_id, name, cipher.seal_text("field", name, value))
 
 
 def _post_system_notice(db: Session, cipher: CaseCipher, text: Text, at: datetime) -> Message:
@@ -367,12 +371,7 @@ def save_checklist(db: Session, *, officer: Officer, team_keys: Mapping[int, Pri
             raise ActionRefused("A checklist note is too long (at most 2000 characters).",
                                 "Catatan daftar periksa terlalu panjang.", field=f"note_{item}")
         value[item] = {"ok": bool(checked.get(item)), "note": note}
-    blob = cipher.seal_json("field", FIELD_CHECKLIST, value)
-    row = db.get(CaseField, (case.id, FIELD_CHECKLIST))
-    if row is None:
-        db.add(CaseField(case_id=case.id, name=FIELD_CHECKLIST, blob=blob))
-    else:
-        row.blob = blob
+    _put_field(db, case.id, FIELD_CHECKLIST, cipher.seal_json("field", FIELD_CHECKLIST, value))
     _flush(db)
     audit.append(db, f"officer:{officer.id}", "case.checklist", f"case:{case.id}")
     return value

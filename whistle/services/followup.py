@@ -28,7 +28,7 @@ from .calendar_store import today as local_today
 from .casekeys import CaseCipher, unwrap_for_ticket
 from ..attachments.storage import AttachmentStore
 from .downloads import OpenFile, open_file
-from .reporter_files import StagedFile, attach_staged, finish_staged
+from .reporter_files import StagedFile, attach_staged, transaction_with_files
 
 MAX_REPLY = 20_000  # characters
 
@@ -194,13 +194,8 @@ def reply(
 
     Returns the new status. Raises CaseReadOnly on an archived case (the files are discarded).
     """
-    try:
-        with transaction(factory) as db:
-            new_status = _write_reply(db, login_, body, files, config)
-    except BaseException:
-        finish_staged(store, files, committed=False)
-        raise
-    finish_staged(store, files, committed=True)
+    with transaction_with_files(factory, store, files) as db:
+        new_status = _write_reply(db, login_, body, files, config)
     return new_status
 
 

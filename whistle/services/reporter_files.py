@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from ..attachments.errors import AttachmentError, TooLarge
 from ..attachments.pipeline import ingest
 from ..attachments.report import CleanReport
 from ..attachments.storage import AttachmentStore, PendingFile
+from ..db import transaction
 from ..models import Attachment, new_id
 from .casekeys import CaseCipher
 
@@ -38,7 +40,7 @@ NAME_MAX = 200
 CONTENT_AAD = b""
 
 __all__ = ["MAX_PENDING", "StagedFile", "TooLarge", "UploadRefused", "attach_staged",
-           "finish_staged", "stage_upload"]
+           "finish_staged", "stage_upload", "transaction_with_files"]
 
 
 class UploadRefused(Exception):
@@ -124,6 +126,20 @@ def attach_staged(db: Session, cipher: CaseCipher, files: Iterable[StagedFile], 
         db.add(row)
         rows.append(row)
     return rows
+
+
+@contextmanager
+def transaction_with_files(factory: sessionmaker[Session], store: AttachmentStore | None,
+                           files: Sequence[StagedFile]) -> Iterator[Session]:
+    """One transaction whose staged files enter the store only once it has committed, and are
+    discarded if it does not: never a row without its file, nor a file without its row."""
+    try:
+        with transaction(factory) as db:
+            yield db
+    except BaseException:
+        finish_staged(store, files, committed=False)
+        raise
+    finish_staged(store, files, committed=True)
 
 
 def finish_staged(store: AttachmentStore | None, files: Sequence[StagedFile], *,

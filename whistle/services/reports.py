@@ -43,7 +43,7 @@ from . import audit
 from .calendar_store import load_calendar, today as local_today
 from .casekeys import CaseCipher, identity_share_context, team_context, wrap_for_ticket
 from ..attachments.storage import AttachmentStore
-from .reporter_files import StagedFile, attach_staged, finish_staged
+from .reporter_files import StagedFile, attach_staged, transaction_with_files
 
 REGISTER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U to misread
 REGISTER_SYMBOLS = 6
@@ -244,14 +244,9 @@ def file_report(
     with kdf_slot():
         reporter_key = crypto.reporter_key(ticket, salt, params)
     case_key = crypto.generate_key()
-    try:
-        with transaction(factory) as db:
-            case = _write_case(db, report, ticket, salt, reporter_key, case_key, pepper, files,
-                               intake, kdf_record=crypto.encode_params(params))
-    except BaseException:
-        finish_staged(store, files, committed=False)
-        raise
-    finish_staged(store, files, committed=True)
+    with transaction_with_files(factory, store, files) as db:
+        case = _write_case(db, report, ticket, salt, reporter_key, case_key, pepper, files,
+                           intake, kdf_record=crypto.encode_params(params))
     return case, ticket
 
 
