@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.concurrency import run_at_once
 from tests.web.cases_world import PEPPER, World, build_world
 from whistle.attachments.storage import AttachmentStore
 from whistle.db import make_engine, make_sessionmaker, transaction
@@ -182,23 +182,9 @@ def test_two_purges_at_once_delete_each_case_once(world: World, store: Attachmen
     with transaction(world.factory) as db:
         files = [n for cid in ids for n in storage_names(db, cid)]
     assert len(files) == 4
-    barrier = threading.Barrier(2)
-    results: list[int] = []
-    errors: list[BaseException] = []
-
-    def go() -> None:
-        try:
-            barrier.wait()
-            results.append(retention.purge_archived(world.factory, store, retention_days=DAYS,
-                                                    now=NOW, batch=batch))
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=go) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    results, errors = run_at_once(
+        lambda: retention.purge_archived(world.factory, store, retention_days=DAYS, now=NOW,
+                                         batch=batch))
     assert not errors, errors
     assert len(results) == 2 and sum(results) == len(ids)
     with transaction(world.factory) as db:

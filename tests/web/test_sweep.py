@@ -1,13 +1,13 @@
 """The sweep: unanswered data requests archived once, late flags, safe to run twice and after a crash."""
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.concurrency import run_at_once
 from tests.web.cases_world import World, at_local, build_world
 from whistle.db import transaction
 from whistle.models import AuditEntry, Case, CaseField, CaseNotice, Event, Message
@@ -73,22 +73,8 @@ def test_an_answered_request_is_not_archived(world: World) -> None:
 def test_two_sweeps_at_once_archive_each_case_exactly_once(world: World, batch: int) -> None:
     ids = awaiting(world, 8)
     later = at_local(DUE + timedelta(days=3))
-    barrier = threading.Barrier(2)
-    results: list[sweep.SweepReport] = []
-    errors: list[BaseException] = []
-
-    def go() -> None:
-        try:
-            barrier.wait()
-            results.append(sweep.run(world.factory, now=later, batch=batch, send_mail=False))
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=go) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    results, errors = run_at_once(
+        lambda: sweep.run(world.factory, now=later, batch=batch, send_mail=False))
     assert not errors, errors
     assert sum(r.archived for r in results) == len(ids)
     with transaction(world.factory) as db:
