@@ -37,9 +37,11 @@ from whistle.db import make_engine, make_sessionmaker, transaction  # noqa: E402
 from whistle.models import (  # noqa: E402
     Base, Case, CaseField, CaseKeyWrap, Officer, Team, TeamMember, Unit,
 )
-from whistle.services import casepage, inbox, sweep  # noqa: E402
-from whistle.services.casekeys import CaseCipher, team_key_context, wrap_for_team  # noqa: E402
-from whistle.services.cases import FIELD_SWEEP_NOTICE  # noqa: E402
+from whistle.services.cases import page as casepage  # noqa: E402
+from whistle.services.cases import inbox
+from whistle.services.operations import sweep
+from whistle.services.custody.casekeys import CaseCipher, team_key_context, wrap_for_team  # noqa: E402
+from whistle.services.cases.transitions import FIELD_SWEEP_NOTICE  # noqa: E402
 
 STATUSES = (["received"] * 2 + ["verification"] * 2 + ["awaiting_data", "forwarded_pyb",
             "investigation", "answered", "closed", "archived"])

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 import crypto
 from crypto import PrivateKey
 from whistle.models import Officer, Team, TeamMember, Unit
-from whistle.services.casekeys import team_key_context
+from whistle.services.custody.casekeys import team_key_context
 
 
 @dataclass

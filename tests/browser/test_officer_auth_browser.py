@@ -11,7 +11,7 @@ from flask import Flask
 
 from whistle.db import transaction
 from whistle.domain.constants import Role
-from whistle.services import accounts
+from whistle.services.people import accounts
 from whistle.web.state import state
 from tests.factories import make_unit
 

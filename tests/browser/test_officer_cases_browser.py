@@ -19,7 +19,8 @@ from whistle.db import transaction
 from whistle.domain.constants import Category, Kind, Role, Status, label
 from whistle.domain.workflow import SPECS, Action, plan_transition
 from whistle.models import Officer
-from whistle.services import followup, sweep
+from whistle.services.reporter import followup
+from whistle.services.operations import sweep
 from whistle.web.state import state
 
 pytestmark = pytest.mark.browser

@@ -17,7 +17,7 @@ import pytest
 from tests.factories import make_officer
 from tests.web.reporter_helpers import make_org
 from whistle.db import transaction
-from whistle.services import cases
+from whistle.services.cases import transitions as cases
 from whistle.web.state import state
 
 pytestmark = pytest.mark.browser

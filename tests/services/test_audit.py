@@ -9,7 +9,7 @@ from sqlalchemy import delete, update
 
 from whistle.db import make_engine, make_sessionmaker, transaction
 from whistle.models import AuditEntry, Base
-from whistle.services import audit
+from whistle.services.custody import audit
 
 
 @pytest.fixture

@@ -15,9 +15,10 @@ from tests.factories import OfficerWithKey, TeamWithKey, make_officer, make_team
 from whistle.db import transaction
 from whistle.domain.constants import Category, Kind
 from whistle.models import Case, CaseField, Event, Message, Officer, Unit
-from whistle.services import cases, reports
-from whistle.services.calendar_store import load_calendar
-from whistle.services.casekeys import CaseCipher, case_key_for_teams
+from whistle.services.cases import transitions as cases
+from whistle.services.reporter import reports
+from whistle.services.cases.calendar import load_calendar
+from whistle.services.custody.casekeys import CaseCipher, case_key_for_teams
 
 PEPPER = b"p" * 32
 JAKARTA = ZoneInfo("Asia/Jakarta")

@@ -22,7 +22,8 @@ from werkzeug.test import TestResponse
 
 from whistle.db import transaction
 from whistle.models import Officer
-from whistle.services import accounts, totp
+from whistle.services.people import accounts
+from whistle.services.people import totp
 from whistle.web.state import state
 
 PASSPHRASE = "wortel kapal hujan senja"

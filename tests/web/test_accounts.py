@@ -12,7 +12,8 @@ import crypto.kdf
 from whistle.db import transaction
 from whistle.domain.constants import Role
 from whistle.models import AuditEntry, Officer
-from whistle.services import accounts, totp
+from whistle.services.people import accounts
+from whistle.services.people import totp
 from whistle.web.state import state
 from tests.factories import make_unit
 from tests.web.officer_login import Clock, Enrolled, clock, code_for, enrol, login, login_as  # noqa: F401

@@ -11,7 +11,9 @@ from flask.testing import FlaskClient
 from whistle.db import transaction
 from whistle.domain.constants import Role
 from whistle.models import Officer
-from whistle.services import accounts, passphrases, totp
+from whistle.services.people import accounts
+from whistle.services.people import passphrases
+from whistle.services.people import totp
 from whistle.web.state import state
 from tests.factories import make_unit
 from tests.web.officer_login import Clock, clock, code_for, csrf, login  # noqa: F401

@@ -15,8 +15,9 @@ from crypto import PrivateKey
 from whistle.db import transaction
 from whistle.domain.constants import Role
 from whistle.models import AuditEntry, CalendarOverride, Officer, Team, TeamMember, Unit
-from whistle.services import accounts, teams
-from whistle.services.casekeys import team_key_context
+from whistle.services.people import accounts
+from whistle.services.custody import teams
+from whistle.services.custody.casekeys import team_key_context
 from whistle.web.state import state
 from tests.web.officer_login import (  # noqa: F401
     Clock, Enrolled, clock, csrf, finish_enrolment, login_as)
@@ -281,7 +282,7 @@ def test_auditor_reads_paginated_audit_log(admin: Admin, app: Flask, clock: Cloc
     with transaction(state(app).db) as db:
         audra = finish_enrolment(app, db, officer_id, secret)
         for i in range(60):
-            from whistle.services import audit
+            from whistle.services.custody import audit
             audit.append(db, "system", "test.filler", f"n:{i}")
     client = app.test_client()
     resp = login_as(client, audra, clock)

@@ -15,7 +15,9 @@ from tests.web.cases_world import PEPPER, World, at_local, build_world
 from whistle.db import transaction
 from whistle.domain.constants import Category, Kind
 from whistle.models import Event, Officer
-from whistle.services import cases, followup, sweep
+from whistle.services.cases import transitions as cases
+from whistle.services.reporter import followup
+from whistle.services.operations import sweep
 
 
 @pytest.fixture

@@ -13,8 +13,9 @@ from whistle.db import transaction
 from whistle.domain.constants import Category, Role, Status
 from whistle.domain.workflow import SPECS, Action
 from whistle.models import AuditEntry, Case, CaseField, CaseKeyWrap, Event, Message, Officer, Team, Unit
-from whistle.services import audit, cases
-from whistle.services.cases import ActionRefused, CaseChanged, CaseNotFound
+from whistle.services.custody import audit
+from whistle.services.cases import transitions as cases
+from whistle.services.cases.transitions import ActionRefused, CaseChanged, CaseNotFound
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from tests.web.reporter_helpers import make_org
 from whistle.attachments.storage import AttachmentStore
 from whistle.db import transaction
 from whistle.models import ServerSession
-from whistle.services import housekeeping
+from whistle.services.operations import housekeeping
 from whistle.web.state import state
 
 HOUR = 3600.0

@@ -26,8 +26,10 @@ from tests.web.officer_login import (  # noqa: F401
 from whistle.db import transaction
 from whistle.domain.constants import Role
 from whistle.models import Officer
-from whistle.services import accounts, escalation, reports
-from whistle.services.calendar_store import today
+from whistle.services.people import accounts
+from whistle.services.custody import escalation
+from whistle.services.reporter import reports
+from whistle.services.cases.calendar import today
 from whistle.web.state import state
 
 ROOT = Path(__file__).resolve().parents[2]

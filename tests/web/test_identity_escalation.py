@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from whistle.db import transaction
 from whistle.models import AuditEntry, IdentityRequest, Officer, ShareRelease
-from whistle.services import escalation, reports
-from whistle.services.cases import CaseNotFound
+from whistle.services.custody import escalation
+from whistle.services.reporter import reports
+from whistle.services.cases.transitions import CaseNotFound
 from whistle.web.state import state
 from tests.web.cases_world import World, build_world
 
@@ -120,7 +121,7 @@ def test_escalation_through_the_pages(app: Flask, world: World, case_id: str) ->
     from tests.web.officer_login import make_login_ready
 
     clock = Clock()
-    import whistle.services.accounts as accounts_mod
+    import whistle.services.people.accounts as accounts_mod
     original = accounts_mod.now
     accounts_mod.now = clock
     try:

@@ -11,7 +11,7 @@ from tests.web.cases_world import World, build_world
 from whistle.db import transaction
 from whistle.domain.constants import Category, Kind
 from whistle.models import Case
-from whistle.services import inbox
+from whistle.services.cases import inbox
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ from tests.web.officer_login import Clock, clock, csrf  # noqa: F401
 from tests.web.test_cases_web import Office
 from whistle.db import transaction
 from whistle.models import AuditEntry, Case, CaseKeyWrap, Event, IdentityBlob, IdentityShare
-from whistle.services import followup, intake
-from whistle.services.calendar_store import local_date, today as local_today
+from whistle.services.reporter import followup
+from whistle.services.cases import intake
+from whistle.services.cases.calendar import local_date, today as local_today
 from whistle.web.state import state
 
 TODAY = date(2026, 3, 30)

@@ -17,7 +17,8 @@ from tests.web.cases_world import World, at_local, build_world
 from whistle.db import transaction
 from whistle.domain.constants import Category
 from whistle.models import Case
-from whistle.services import notify, sweep
+from whistle.services.operations import notify
+from whistle.services.operations import sweep
 
 
 class Inbox:

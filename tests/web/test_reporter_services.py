@@ -16,8 +16,9 @@ from whistle.domain.constants import Category, Kind, Status
 from whistle.models import (
     Case, CaseField, Event, IdentityBlob, IdentityShare, Message,
 )
-from whistle.services import followup, reports
-from whistle.services.casekeys import CaseCipher, case_key_for_teams, identity_share_context
+from whistle.services.reporter import followup
+from whistle.services.reporter import reports
+from whistle.services.custody.casekeys import CaseCipher, case_key_for_teams, identity_share_context
 
 PEPPER = b"p" * 32
 
@@ -208,7 +209,7 @@ import io  # noqa: E402
 
 from whistle.attachments.storage import AttachmentStore  # noqa: E402
 from whistle.models import Attachment  # noqa: E402
-from whistle.services import reporter_files  # noqa: E402
+from whistle.services.reporter import files as reporter_files  # noqa: E402
 
 
 def _stage(store: AttachmentStore, tmp_path: Path, data: bytes, name: str) -> reporter_files.StagedFile:

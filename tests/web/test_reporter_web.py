@@ -17,7 +17,7 @@ from tests.web.reporter_helpers import (
 )
 from whistle.db import transaction
 from whistle.models import Attachment, Case, Event, IdentityBlob, IdentityShare, Message, new_id
-from whistle.services.casekeys import CaseCipher, identity_share_context
+from whistle.services.custody.casekeys import CaseCipher, identity_share_context
 from whistle.web.state import state
 
 
@@ -299,7 +299,7 @@ def test_case_page_requires_login(client) -> None:
 # -- case page and replies ------------------------------------------------------------------
 
 def _officer_message(app, body: str, *, internal: bool = False, status: str | None = None) -> None:
-    from whistle.services.casekeys import case_key_for_teams
+    from whistle.services.custody.casekeys import case_key_for_teams
     with transaction(state(app).db) as db:
         case = db.scalars(select(Case)).one()
         from whistle.models import Team
@@ -433,7 +433,7 @@ def _first_unit(app) -> int:
 def test_reply_racing_an_officer_change_keeps_the_text(app, client, monkeypatch) -> None:
     """An officer moving the case while the reporter's reply commits: a 409 that keeps the
     typed reply and stores nothing, never a 500."""
-    from whistle.services import followup as followup_service
+    from whistle.services.reporter import followup as followup_service
     from sqlalchemy import update
     _logged_in(app, client)
     with transaction(state(app).db) as db:  # a data request is open: the reply moves the case

@@ -24,7 +24,10 @@ from whistle.models import (
     IdentityRequest,
     ShareRelease,
 )
-from whistle.services import audit, reporter_files, reports, retention
+from whistle.services.custody import audit
+from whistle.services.reporter import files as reporter_files
+from whistle.services.reporter import reports
+from whistle.services.operations import retention
 
 NOW = datetime(2031, 6, 1, 3, 0, tzinfo=UTC)
 DAYS = 1826

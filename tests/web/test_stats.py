@@ -29,8 +29,9 @@ from tests.web.officer_login import Clock, clock, enrol, login_as  # noqa: F401
 from whistle.db import transaction
 from whistle.domain.constants import Category, Kind, Status
 from whistle.models import Case, Event
-from whistle.services import reports, stats
-from whistle.services.stats import Line, Pos, cross_lines
+from whistle.services.reporter import reports
+from whistle.services.records import stats
+from whistle.services.records.stats import Line, Pos, cross_lines
 from whistle.web.state import state
 
 JAKARTA = ZoneInfo("Asia/Jakarta")

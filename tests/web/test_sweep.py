@@ -11,7 +11,9 @@ from tests.concurrency import run_at_once
 from tests.web.cases_world import World, at_local, build_world
 from whistle.db import transaction
 from whistle.models import AuditEntry, Case, CaseField, CaseNotice, Event, Message
-from whistle.services import audit, cases, sweep
+from whistle.services.custody import audit
+from whistle.services.cases import transitions as cases
+from whistle.services.operations import sweep
 
 ASKED = at_local(date(2026, 3, 13))  # Friday; 10 working days later is Monday 6 April 2026
 DUE = date(2026, 4, 6)

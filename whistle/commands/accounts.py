@@ -46,7 +46,7 @@ def _print_secret(username: str, secret: str) -> None:
 def create_first_admin(config: Config, username: str = "admin",
                        display_name: str = "Administrator") -> tuple[str, str] | None:
     """Create an admin if the instance has no active one; (username, secret) or None."""
-    from whistle.services import accounts
+    from whistle.services.people import accounts
 
     with _db(config) as db:
         exists = db.scalar(select(func.count()).select_from(Officer).where(
@@ -70,7 +70,7 @@ def register(cli: click.Group) -> None:
     @click.option("--username", default="admin", show_default=True)
     @click.option("--name", "display_name", default="Administrator", show_default=True)
     def create_admin(username: str, display_name: str) -> None:
-        from whistle.services import accounts
+        from whistle.services.people import accounts
 
         with _db(_config()) as db:
             try:
@@ -86,7 +86,8 @@ def register(cli: click.Group) -> None:
                                          "re-approved by another team member).")
     @click.argument("username")
     def enrolment_reset(username: str) -> None:
-        from whistle.services import accounts, teams
+        from whistle.services.people import accounts
+        from whistle.services.custody import teams
 
         with _db(_config()) as db:
             officer = db.scalar(select(Officer).where(
@@ -105,7 +106,7 @@ def register(cli: click.Group) -> None:
 
     @cli.command("verify-audit", help="Verify the audit log's hash chain; exit 1 if broken.")
     def verify_audit() -> None:
-        from whistle.services import audit
+        from whistle.services.custody import audit
 
         with _db(_config()) as db:
             report = audit.verify(db)

@@ -26,7 +26,9 @@ def register(cli: click.Group) -> None:
     def sweep_command(every: int | None, batch: int, no_mail: bool) -> None:
         from whistle.attachments.storage import AttachmentStore
         from whistle.models import utcnow
-        from whistle.services import housekeeping, retention, sweep
+        from whistle.services.operations import housekeeping
+        from whistle.services.operations import retention
+        from whistle.services.operations import sweep
         from whistle.web.logging import configure_logging
 
         try:

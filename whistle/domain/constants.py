@@ -286,3 +286,8 @@ def meaning(status: Status | str, lang: str | None = DEFAULT_LANG) -> str:
 def choices(enum_type: type[Enum], lang: str | None = DEFAULT_LANG) -> list[tuple[str, str]]:
     """(code, label) pairs in definition order, ready for a <select>."""
     return [(str(m.value), label(m, lang)) for m in enum_type]
+
+
+def bilingual(text: Text) -> str:
+    """A reporter notice as stored in the thread: Indonesian first, English second."""
+    return f"{text.id}\n\n{text.en}" if text.id != text.en else text.id

@@ -22,14 +22,15 @@ from wtforms import (
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..domain.constants import Category, Kind, choices
-from ..services.reports import (
+from whistle.services.reporter.reports import (
     ANONYMOUS,
     CONFIDENTIAL,
     IDENTITY_FIELDS,
     ReportInput,
     Witness,
 )
+
+from ..domain.constants import Category, Kind, choices
 
 NIK_RE = re.compile(r"\A\d{16}\Z")
 PHONE_RE = re.compile(r"\A\+?[0-9][0-9 ().-]{5,24}\Z")
@@ -185,7 +186,8 @@ class ReportForm(FlaskForm):
 
     def to_input(self) -> ReportInput:
         """The validated data as the service's input (call after validate())."""
-        from ..domain.constants import Category as C, Kind as K
+        from ..domain.constants import Category as C
+        from ..domain.constants import Kind as K
 
         identity = {n: self[n].data for n in IDENTITY_FIELDS if self[n].data}
         if "nik" in identity:

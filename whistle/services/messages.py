@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from ..db import Conflict
+
 
 def N_(msgid: str) -> str:
     """Mark ``msgid`` for extraction; returned unchanged (the page translates it)."""
@@ -34,3 +36,36 @@ class Refusal(ValueError):
         super().__init__(msgid % params if params else msgid)
         self.msgid = msgid
         self.params = params
+
+
+class CaseError(Exception):
+    """A refusal the officer should read. ``status`` is the HTTP status a route answers with."""
+
+    status = 422
+
+    def __init__(self, en: str, id_: str | None = None, *, field: str | None = None) -> None:
+        super().__init__(en)
+        self.en = en
+        self.id = id_ or en
+        self.field = field
+
+    def text(self, lang: str | None) -> str:
+        return self.en if (lang or "id").startswith("en") else self.id
+
+
+class CaseNotFound(CaseError):
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__("No such case.", "Laporan tidak ditemukan.")
+
+
+class CaseChanged(CaseError, Conflict):
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The case changed while you were working on it. Reload the page and try again.",
+            "Laporan ini telah diubah oleh orang lain saat Anda mengerjakannya. "
+            "Muat ulang halaman lalu coba lagi.",
+        )

@@ -31,7 +31,7 @@ from sqlalchemy.orm import joinedload
 from crypto import CryptoError, PrivateKey
 from whistle.db import transaction
 from whistle.models import Officer, TeamMember
-from whistle.services import teams as team_service
+from whistle.services.custody import teams as team_service
 from whistle.web.sessions import KIND_OFFICER, destroy_session, rotate_session, session_kind
 from whistle.web.state import state
 

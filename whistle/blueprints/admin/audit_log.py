@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from whistle.db import transaction
 from whistle.domain.constants import Role
 from whistle.models import AuditEntry
-from whistle.services import audit as audit_service
+from whistle.services.custody import audit as audit_service
 from whistle.web.officer_auth import officer_required
 from whistle.web.state import state
 

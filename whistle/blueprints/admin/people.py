@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from whistle.db import transaction
 from whistle.domain.constants import Role
 from whistle.models import Officer, Team, Unit
-from whistle.services import accounts, teams
+from whistle.services.custody import teams
+from whistle.services.people import accounts
 from whistle.web.i18n import refusal_text
 from whistle.web.officer_auth import current_officer, officer_required
 from whistle.web.state import state

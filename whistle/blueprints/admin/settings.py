@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 
 from whistle.db import transaction
 from whistle.domain.constants import Role
-from whistle.services import accounts, calendar_admin
+from whistle.services.cases import calendar_admin
+from whistle.services.people import accounts
 from whistle.web.i18n import refusal_text
 from whistle.web.officer_auth import current_officer, officer_required
 from whistle.web.state import state

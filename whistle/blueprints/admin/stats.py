@@ -13,8 +13,8 @@ from flask_babel import gettext as _
 
 from whistle.db import transaction
 from whistle.domain.constants import Role
-from whistle.services import stats as stats_service
-from whistle.services.calendar_store import today as local_today
+from whistle.services.cases.calendar import today as local_today
+from whistle.services.records import stats as stats_service
 from whistle.web.i18n import select_locale
 from whistle.web.officer_auth import officer_required
 from whistle.web.state import state

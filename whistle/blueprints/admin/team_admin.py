@@ -10,8 +10,9 @@ from crypto import PublicKey
 from whistle.db import transaction
 from whistle.domain.constants import Role
 from whistle.models import Officer, Team, TeamMember, Unit
-from whistle.services import accounts, teams
+from whistle.services.custody import teams
 from whistle.services.messages import N_
+from whistle.services.people import accounts
 from whistle.web.i18n import refusal_text
 from whistle.web.officer_auth import current_officer, officer_required
 from whistle.web.state import state

@@ -4,11 +4,22 @@ Thin routes: the rules live in services/accounts.py, services/teams.py and servi
 """
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from whistle.db import transaction
-from whistle.services import accounts, teams, totp
+from whistle.services.custody import teams
+from whistle.services.people import accounts, totp
 from whistle.web.i18n import refusal_text
 from whistle.web.limits import argon2_slot
 from whistle.web.officer_auth import (

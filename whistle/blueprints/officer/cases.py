@@ -7,16 +7,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from sqlalchemy import select
 
 from whistle.db import Conflict, transaction
 from whistle.domain.constants import (
-    Category, Channel, InvestigationTier, Kind, NotFollowableReason, Status, choices, label,
+    Category,
+    Channel,
+    InvestigationTier,
+    Kind,
+    NotFollowableReason,
+    Status,
+    choices,
+    label,
 )
 from whistle.domain.workflow import SPECS
 from whistle.models import Officer, Unit
-from whistle.services import casepage, cases, inbox
+from whistle.services.cases import inbox
+from whistle.services.cases import page as casepage
+from whistle.services.cases import transitions as cases
 from whistle.web.i18n import select_locale
 from whistle.web.officer_auth import current_officer, officer_required, team_keys
 from whistle.web.state import state

@@ -6,10 +6,15 @@ from flask_babel import gettext as _
 
 from whistle.db import transaction
 from whistle.models import IdentityRequest, Officer
-from whistle.services import escalation
-from whistle.services.cases import CaseNotFound
+from whistle.services.cases.transitions import CaseNotFound
+from whistle.services.custody import escalation
 from whistle.web.i18n import refusal_text
-from whistle.web.officer_auth import current_officer, officer_private_key, officer_required, team_keys
+from whistle.web.officer_auth import (
+    current_officer,
+    officer_private_key,
+    officer_required,
+    team_keys,
+)
 from whistle.web.state import state
 
 from . import bp

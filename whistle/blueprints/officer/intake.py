@@ -10,10 +10,11 @@ from typing import Any
 
 from flask import redirect, render_template, request, session, url_for
 
-from whistle.domain.constants import Category, Kind, choices, label
 from whistle.db import transaction
-from whistle.services import intake, reports
-from whistle.services.calendar_store import today as local_today
+from whistle.domain.constants import Category, Kind, choices, label
+from whistle.services.cases import intake
+from whistle.services.cases.calendar import today as local_today
+from whistle.services.reporter import reports
 from whistle.web.i18n import select_locale
 from whistle.web.officer_auth import current_officer, officer_required
 from whistle.web.state import state

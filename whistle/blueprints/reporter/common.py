@@ -10,10 +10,11 @@ from flask import redirect, session, url_for
 from flask_babel import format_date, format_datetime
 from werkzeug.wrappers import Response
 
+from whistle.services.reporter.files import StagedFile
+from whistle.services.reporter.followup import LoggedIn
+
 from ...attachments.report import CleanReport
 from ...domain.constants import Text
-from ...services.followup import LoggedIn
-from ...services.reporter_files import StagedFile
 from ...web.i18n import select_locale
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -3,13 +3,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, render_template, request, session, stream_with_context
+from flask import (
+    Response,
+    abort,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+)
 
-from ...forms.reporter import ReplyForm, TicketForm
-from ...services import followup
+from whistle.services.reporter import followup
+from whistle.services.reporter.files import discard_all
+
 from ...db import Conflict
-from ...services.reporter_files import discard_all
-from ...web.limits import argon2_slot, hit_ticket_attempt, limiter, session_key, session_limit
+from ...forms.reporter import ReplyForm, TicketForm
+from ...web.limits import (
+    argon2_slot,
+    hit_ticket_attempt,
+    limiter,
+    session_key,
+    session_limit,
+)
 from ...web.sessions import KIND_REPORTER, destroy_session, rotate_session
 from ...web.state import state
 from . import bp

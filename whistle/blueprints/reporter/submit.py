@@ -10,17 +10,33 @@ from werkzeug.wrappers import Response
 
 import crypto
 from crypto import TicketTypo
+from whistle.services.reporter import followup, reports
+from whistle.services.reporter.files import discard_all, still_there
 
-from ...forms.reporter import ConfirmTicketForm, ReportForm
-from ...services import followup, reports
-from ...services.reporter_files import discard_all, still_there
-from ...web.limits import argon2_slot, hit_ticket_attempt, limiter, session_key, session_limit
-from ...web.sessions import KIND_REPORTER, rotate_session
 from ...domain.constants import Text
+from ...forms.reporter import ConfirmTicketForm, ReportForm
 from ...web.errors import CSRF_MESSAGE, render_error
+from ...web.limits import (
+    argon2_slot,
+    hit_ticket_attempt,
+    limiter,
+    session_key,
+    session_limit,
+)
+from ...web.sessions import KIND_REPORTER, rotate_session
 from ...web.state import state
 from . import bp
-from .common import template_helpers, PENDING, RECEIPT, lang, pending_files, say, see_other, set_login, set_pending
+from .common import (
+    PENDING,
+    RECEIPT,
+    lang,
+    pending_files,
+    say,
+    see_other,
+    set_login,
+    set_pending,
+    template_helpers,
+)
 from .uploads import file_limit, receive, store
 
 

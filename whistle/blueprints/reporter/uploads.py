@@ -15,14 +15,15 @@ from flask import Flask, Request, current_app
 from flask.blueprints import BlueprintSetupState
 from werkzeug.datastructures import FileStorage
 
-from ...attachments.storage import AttachmentStore
-from ...services.reporter_files import (
+from whistle.services.reporter.files import (
     MAX_PENDING,
     StagedFile,
     TooLarge,
     UploadRefused,
     stage_upload,
 )
+
+from ...attachments.storage import AttachmentStore
 from ...web.state import state
 
 SMALL_BODY = 500 * 1024  # werkzeug's own threshold: small bodies stay in memory

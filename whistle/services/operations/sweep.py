@@ -28,19 +28,41 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from typing import cast as type_cast
 
-from sqlalchemy import String, and_, cast, delete, exists, literal, or_, select, text, update
+from sqlalchemy import (
+    String,
+    and_,
+    cast,
+    delete,
+    exists,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..db import Conflict, is_write_conflict, transaction
-from ..domain.calendar import DEFAULT_CONFIG, DeadlineConfig, quiet_period_ends
-from ..domain.constants import Party, Status
-from ..domain.workflow import Action, plan_transition
-from ..models import Case, CaseField, CaseKeyWrap, CaseNotice, Event, Message, Officer, TeamMember, utcnow
-from . import audit, notify
-from .calendar_store import local_date, local_tz
-from .cases import FIELD_SWEEP_NOTICE
+from ...db import Conflict, is_write_conflict, transaction
+from ...domain.calendar import DEFAULT_CONFIG, DeadlineConfig, quiet_period_ends
+from ...domain.constants import Party, Status
+from ...domain.workflow import Action, plan_transition
+from ...models import (
+    Case,
+    CaseField,
+    CaseKeyWrap,
+    CaseNotice,
+    Event,
+    Message,
+    Officer,
+    TeamMember,
+    utcnow,
+)
+from ..cases.calendar import local_date, local_tz
+from ..cases.transitions import FIELD_SWEEP_NOTICE
+from ..custody import audit
+from . import notify
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite

@@ -9,9 +9,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import CalendarOverride
-from . import audit
-from .messages import N_, Refusal
+from ...models import CalendarOverride
+from ..custody import audit
+from ..messages import N_, Refusal
 
 
 class CalendarError(Refusal):

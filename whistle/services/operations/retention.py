@@ -32,12 +32,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..attachments.errors import AttachmentError
-from ..attachments.storage import AttachmentStore
-from ..db import transaction
-from ..domain.constants import Status
-from ..models import Attachment, Case
-from . import audit
+from ...attachments.errors import AttachmentError
+from ...attachments.storage import AttachmentStore
+from ...db import transaction
+from ...domain.constants import Status
+from ...models import Attachment, Case
+from ..custody import audit
 from .sweep import _retry
 
 log = logging.getLogger("whistle.retention")

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 import crypto
 from crypto import CryptoError
 
-from ..models import Attachment
-from .casekeys import CaseCipher
-from .reporter_files import CONTENT_AAD
+from ...models import Attachment
+from ..custody.casekeys import CaseCipher
+from .files import CONTENT_AAD
 
 if TYPE_CHECKING:
-    from ..attachments.storage import AttachmentStore
+    from ...attachments.storage import AttachmentStore
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..domain.calendar import Calendar, DeadlineConfig
-from ..models import CalendarOverride, utcnow
+from ...domain.calendar import Calendar, DeadlineConfig
+from ...models import CalendarOverride, utcnow
 
 # Deadlines are counted in the office's local days. Jakarta (WIB) unless configured: the date
 # of a UTC timestamp is the wrong day for part of every night in Indonesia.

@@ -15,9 +15,9 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..domain.constants import Category, Channel, Kind
-from . import reports
-from .calendar_store import today as local_today
+from ...domain.constants import Category, Channel, Kind
+from ..reporter import reports
+from .calendar import today as local_today
 
 INTAKE_CHANNELS: tuple[Channel, ...] = tuple(c for c in Channel if c is not Channel.WEB)
 MAX_FIELD = 10_000

@@ -15,13 +15,15 @@ from sqlalchemy.orm import Session
 
 from crypto import CryptoError, PrivateKey
 
-from ..domain.calendar import Calendar
-from ..domain.constants import Role, Status
-from ..domain.workflow import Action, allowed_actions
-from ..models import Attachment, Case, CaseField, Event, Message, Officer, Team, Unit
-from . import audit
-from .calendar_store import load_calendar, today
-from .cases import (
+from ...domain.calendar import Calendar
+from ...domain.constants import Role, Status
+from ...domain.workflow import Action, allowed_actions
+from ...models import Attachment, Case, CaseField, Event, Message, Officer, Team, Unit
+from ..custody import audit
+from ..custody.casekeys import CaseCipher
+from ..reporter.downloads import OpenFile, open_file
+from .calendar import load_calendar, today
+from .transitions import (
     CHECKLIST_ITEMS,
     FIELD_CHECKLIST,
     FIELD_EXTERNAL_REF,
@@ -30,11 +32,9 @@ from .cases import (
     SPECIAL_FIELDS,
     open_case,
 )
-from .casekeys import CaseCipher
-from .downloads import OpenFile, open_file
 
 if TYPE_CHECKING:
-    from ..attachments.storage import AttachmentStore
+    from ...attachments.storage import AttachmentStore
 
 # Report fields in reading order (5W+1H first); unknown names follow alphabetically.
 FIELD_ORDER = ("title", "what", "who", "when", "where", "why", "how", "description", "evidence",

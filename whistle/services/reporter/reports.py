@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session, sessionmaker
 import crypto
 from crypto import PublicKey
 
-from ..db import transaction
-from ..domain.constants import Category, Channel, Kind, Role, Status, Text
-from ..models import (
+from ...attachments.storage import AttachmentStore
+from ...db import transaction
+from ...domain.constants import Category, Channel, Kind, Role, Status, Text
+from ...models import (
     Case,
     CaseField,
     CaseKeyWrap,
@@ -39,11 +40,16 @@ from ..models import (
     new_id,
     utcnow,
 )
-from . import audit
-from .calendar_store import load_calendar, today as local_today
-from .casekeys import CaseCipher, identity_share_context, team_context, wrap_for_ticket
-from ..attachments.storage import AttachmentStore
-from .reporter_files import StagedFile, attach_staged, transaction_with_files
+from ..cases.calendar import load_calendar
+from ..cases.calendar import today as local_today
+from ..custody import audit
+from ..custody.casekeys import (
+    CaseCipher,
+    identity_share_context,
+    team_context,
+    wrap_for_ticket,
+)
+from .files import StagedFile, attach_staged, transaction_with_files
 
 REGISTER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U to misread
 REGISTER_SYMBOLS = 6
@@ -68,7 +74,7 @@ class Intake:
 
     def received_at(self) -> datetime:
         # Midday in the office's zone: the time is unknown, the day must stay the same day.
-        from .calendar_store import local_tz
+        from ..cases.calendar import local_tz
 
         return datetime.combine(self.received_on, time(12), tzinfo=local_tz()).astimezone(UTC)
 
@@ -234,7 +240,7 @@ def file_report(
     Argon2 work (whistle.web.limits.argon2_slot).
     """
     if kdf_slot is None:
-        from ..web.limits import argon2_slot  # works without an app context too
+        from ...web.limits import argon2_slot  # works without an app context too
 
         kdf_slot = argon2_slot
     ticket = crypto.new_ticket()

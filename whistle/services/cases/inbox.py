@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 
 from crypto import CryptoError, PrivateKey
 
-from ..domain.constants import Category, Kind, Status
-from ..models import Case, CaseField, CaseKeyWrap
-from .casekeys import CaseCipher, team_context
+from ...domain.constants import Category, Kind, Status
+from ...models import Case, CaseField, CaseKeyWrap
+from ..custody.casekeys import CaseCipher, team_context
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Row as DbRow

@@ -41,10 +41,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..domain.calendar import feedback_due
-from ..domain.constants import Category, Channel, Kind, Status, label
-from ..models import Case, Event, Unit
-from .calendar_store import load_calendar, local_date, local_tz
+from ...domain.calendar import feedback_due
+from ...domain.constants import Category, Channel, Kind, Status, label
+from ...models import Case, Event, Unit
+from ..cases.calendar import load_calendar, local_date, local_tz
 
 DEFAULT_K = 5
 

@@ -16,7 +16,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..models import AuditEntry, utcnow
+from ...models import AuditEntry, utcnow
 
 GENESIS = bytes(32)
 _LOCK_ID = 0x5717_A0D1  # arbitrary constant naming the audit lock on PostgreSQL

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from crypto import CryptoError, PrivateKey, PublicKey
 
-from ..domain.constants import Role
-from ..models import Officer, Team, TeamMember, Unit
+from ...domain.constants import Role
+from ...models import Officer, Team, TeamMember, Unit
+from ..messages import N_, Refusal
 from . import audit
 from .casekeys import team_key_context
-from .messages import N_, Refusal
 
 # Roles that work on cases in teams. Admin and auditor never hold team keys: they must never
 # be able to read case content.

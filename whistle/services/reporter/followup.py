@@ -20,15 +20,15 @@ from sqlalchemy.orm import Session, sessionmaker
 import crypto
 from crypto import CryptoError, TicketTypo
 
-from ..db import transaction
-from ..domain.constants import Status, label, meaning
-from ..models import Attachment, Case, CaseKeyWrap, Message, new_id, utcnow
-from . import cases
-from .calendar_store import today as local_today
-from .casekeys import CaseCipher, unwrap_for_ticket
-from ..attachments.storage import AttachmentStore
+from ...attachments.storage import AttachmentStore
+from ...db import transaction
+from ...domain.constants import Status, label, meaning
+from ...models import Attachment, Case, CaseKeyWrap, Message, new_id, utcnow
+from ..cases import transitions as cases
+from ..cases.calendar import today as local_today
+from ..custody.casekeys import CaseCipher, unwrap_for_ticket
 from .downloads import OpenFile, open_file
-from .reporter_files import StagedFile, attach_staged, transaction_with_files
+from .files import StagedFile, attach_staged, transaction_with_files
 
 MAX_REPLY = 20_000  # characters
 
@@ -69,7 +69,7 @@ def login(
     raise 429) before any Argon2 work. Every path runs exactly one derivation.
     """
     if kdf_slot is None:
-        from ..web.limits import argon2_slot
+        from ...web.limits import argon2_slot
         kdf_slot = argon2_slot
     try:
         ticket = crypto.parse_ticket(ticket_text)

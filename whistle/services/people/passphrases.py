@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from .messages import N_, Message
+from ..messages import N_, Message
 
 MIN_LENGTH = 12
 MAX_LENGTH = 1024  # Argon2 handles any length; a cap keeps form posts bounded

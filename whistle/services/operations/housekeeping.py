@@ -20,9 +20,9 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..attachments.storage import AttachmentStore
-from ..config import Config
-from ..models import Attachment
+from ...attachments.storage import AttachmentStore
+from ...config import Config
+from ...models import Attachment
 
 # A plaintext temp file untouched this long belongs to no request still running: uploads
 # write continuously, and cleaning a file takes seconds.
@@ -64,7 +64,7 @@ def remove_stale_work_files(work_dir: Path, older_than: timedelta, now: float) -
 
 def run(factory: sessionmaker[Session], engine: Engine, config: Config,
         now: float | None = None) -> Housekeeping:
-    from ..web.sessions import make_store  # the same store the app uses (DB or Redis)
+    from ...web.sessions import make_store  # the same store the app uses (DB or Redis)
 
     now = time.time() if now is None else now
     purged = make_store(config, engine).purge_expired(now)

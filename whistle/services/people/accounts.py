@@ -33,10 +33,11 @@ import crypto
 from crypto import PrivateKey, WrongPassphrase
 from crypto import kdf as _kdf
 
-from ..domain.constants import Role
-from ..models import Officer, TeamMember, Unit, utcnow
-from . import audit, totp
-from .messages import N_, Refusal
+from ...domain.constants import Role
+from ...models import Officer, TeamMember, Unit, utcnow
+from ..custody import audit
+from ..messages import N_, Refusal
+from . import totp
 from .passphrases import passphrase_problems
 
 ENROLMENT_TTL = timedelta(hours=72)

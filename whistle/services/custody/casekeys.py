@@ -6,6 +6,7 @@ another case or field fails to open instead of showing the wrong text.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,10 @@ from sqlalchemy.orm import Session
 import crypto
 from crypto import PrivateKey, PublicKey
 
-from ..models import Case, CaseKeyWrap, Team
+from ...models import Case, CaseKeyWrap, Team
+from ..messages import CaseNotFound
+
+CASE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
 def aad(case_id: str, slot: str, name: str | None = None) -> bytes:
@@ -103,3 +107,21 @@ def case_key_for_teams(db: Session, case_id: str, team_keys: Mapping[int, Privat
         assert wrap.team_id is not None
         return team_keys[wrap.team_id].unwrap(wrap.blob, context=team_context(case_id))
     return None
+
+
+def valid_case_id(case_id: str) -> bool:
+    return bool(CASE_ID_RE.match(case_id or ""))
+
+
+def open_case(db: Session, case_id: str, team_keys: Mapping[int, PrivateKey],
+              *, for_update: bool = False) -> tuple[Case, CaseCipher]:
+    """The case and its open key, or CaseNotFound when missing *or* not wrapped to the officer."""
+    if not valid_case_id(case_id):
+        raise CaseNotFound()
+    key = case_key_for_teams(db, case_id, team_keys)
+    if key is None:
+        raise CaseNotFound()
+    case = db.get(Case, case_id)
+    if case is None:  # pragma: no cover - a wrap without a case cannot exist (FK)
+        raise CaseNotFound()
+    return case, CaseCipher(case_id, key)

@@ -23,13 +23,13 @@ from typing import Any, BinaryIO
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..attachments.errors import AttachmentError, TooLarge
-from ..attachments.pipeline import ingest
-from ..attachments.report import CleanReport
-from ..attachments.storage import AttachmentStore, PendingFile
-from ..db import transaction
-from ..models import Attachment, new_id
-from .casekeys import CaseCipher
+from ...attachments.errors import AttachmentError, TooLarge
+from ...attachments.pipeline import ingest
+from ...attachments.report import CleanReport
+from ...attachments.storage import AttachmentStore, PendingFile
+from ...db import transaction
+from ...models import Attachment, new_id
+from ..custody.casekeys import CaseCipher
 
 log = logging.getLogger("whistle.reporter_files")
 

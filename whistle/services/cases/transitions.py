@@ -15,7 +15,6 @@ Callers commit (routes use `whistle.db.transaction`); on any exception nothing i
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,16 +27,32 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crypto import PrivateKey
 
-from ..db import Conflict, is_write_conflict
-from ..domain import calendar as dcal
-from ..domain.constants import InvestigationTier, Party, Role, Status, Text
-from ..domain.workflow import Action, Transition, TransitionRefused, plan_transition
-from ..models import Case, CaseField, Event, Message, Officer, Team, Unit, new_id, utcnow
-from . import audit
-from .calendar_store import deadline_config, load_calendar, local_date
-from .casekeys import CaseCipher, case_key_for_teams, grant_team
+from ...db import is_write_conflict
+from ...domain import calendar as dcal
+from ...domain.constants import InvestigationTier, Party, Role, Status, Text, bilingual
+from ...domain.workflow import Action, Transition, TransitionRefused, plan_transition
+from ...models import (
+    Case,
+    CaseField,
+    Event,
+    Message,
+    Officer,
+    Team,
+    Unit,
+    new_id,
+    utcnow,
+)
+from ..custody import audit
+from ..custody.casekeys import (
+    CaseCipher,
+    grant_team,
+    open_case,
+    valid_case_id,  # noqa: F401  (re-exported)
+)
 
-CASE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+# Re-exported: routes catch these as ``cases.CaseNotFound`` and friends.
+from ..messages import CaseChanged, CaseError, CaseNotFound  # noqa: F401
+from .calendar import deadline_config, load_calendar, local_date
 
 # Case fields that are not part of the reporter's report: kept apart on the case page.
 FIELD_CHECKLIST = "checklist"
@@ -60,39 +75,6 @@ SYSTEM_ONLY = frozenset({Action.ARCHIVE, Action.AUTO_ARCHIVE})
 MAX_TEXT = 20_000  # characters in one message/reason; a report field is not a file store
 
 
-class CaseError(Exception):
-    """A refusal the officer should read. ``status`` is the HTTP status a route answers with."""
-
-    status = 422
-
-    def __init__(self, en: str, id_: str | None = None, *, field: str | None = None) -> None:
-        super().__init__(en)
-        self.en = en
-        self.id = id_ or en
-        self.field = field
-
-    def text(self, lang: str | None) -> str:
-        return self.en if (lang or "id").startswith("en") else self.id
-
-
-class CaseNotFound(CaseError):
-    status = 404
-
-    def __init__(self) -> None:
-        super().__init__("No such case.", "Laporan tidak ditemukan.")
-
-
-class CaseChanged(CaseError, Conflict):
-    status = 409
-
-    def __init__(self) -> None:
-        super().__init__(
-            "The case changed while you were working on it. Reload the page and try again.",
-            "Laporan ini telah diubah oleh orang lain saat Anda mengerjakannya. "
-            "Muat ulang halaman lalu coba lagi.",
-        )
-
-
 class ActionRefused(CaseError):
     status = 422
 
@@ -105,29 +87,6 @@ class Outcome:
     to_status: Status
     due_on: date | None
     version: int
-
-
-def bilingual(text: Text) -> str:
-    """A reporter notice as stored in the thread: Indonesian first, English second."""
-    return f"{text.id}\n\n{text.en}" if text.id != text.en else text.id
-
-
-def valid_case_id(case_id: str) -> bool:
-    return bool(CASE_ID_RE.match(case_id or ""))
-
-
-def open_case(db: Session, case_id: str, team_keys: Mapping[int, PrivateKey],
-              *, for_update: bool = False) -> tuple[Case, CaseCipher]:
-    """The case and its open key, or CaseNotFound when missing *or* not wrapped to the officer."""
-    if not valid_case_id(case_id):
-        raise CaseNotFound()
-    key = case_key_for_teams(db, case_id, team_keys)
-    if key is None:
-        raise CaseNotFound()
-    case = db.get(Case, case_id)
-    if case is None:  # pragma: no cover - a wrap without a case cannot exist (FK)
-        raise CaseNotFound()
-    return case, CaseCipher(case_id, key)
 
 
 def _clean_params(raw: Mapping[str, Any]) -> dict[str, Any]:

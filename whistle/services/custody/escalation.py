@@ -24,13 +24,22 @@ from sqlalchemy.orm import Session
 import crypto
 from crypto import CryptoError, PrivateKey, PublicKey, Share
 
-from ..domain.constants import Role, Text
-from ..models import (Case, IdentityBlob, IdentityRequest, IdentityShare, Message, Officer,
-                      ShareRelease, Team, new_id, utcnow)
+from ...domain.constants import Role, Text, bilingual
+from ...models import (
+    Case,
+    IdentityBlob,
+    IdentityRequest,
+    IdentityShare,
+    Message,
+    Officer,
+    ShareRelease,
+    Team,
+    new_id,
+    utcnow,
+)
+from ..messages import N_, CaseNotFound, Refusal
 from . import audit
-from .casekeys import CaseCipher, grant_team, identity_share_context
-from .cases import CaseNotFound, bilingual, open_case
-from .messages import N_, Refusal
+from .casekeys import CaseCipher, grant_team, identity_share_context, open_case
 
 REQUESTER_ROLES: tuple[str, ...] = (Role.VERIFIKATOR, Role.PYB, Role.PENGKAJI, Role.UKI)
 CUSTODIAN_ROLES: tuple[str, ...] = (Role.UKI, Role.PYB)

@@ -1,0 +1,1 @@
+"""The handlers' work on cases: transitions, the case page, the inbox, intake, the calendar."""

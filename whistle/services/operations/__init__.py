@@ -1,0 +1,1 @@
+"""What runs unattended: the sweep, housekeeping, retention, notifications."""

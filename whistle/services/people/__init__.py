@@ -1,0 +1,1 @@
+"""Officer accounts, enrolment, log-in and the second factor."""

@@ -1,0 +1,1 @@
+"""Figures for the organisation, from plaintext metadata only."""

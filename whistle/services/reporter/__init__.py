@@ -1,0 +1,1 @@
+"""Filing a report and the ticket holder's view of it."""
