@@ -1,7 +1,8 @@
 """All models, importable from one place so Alembic sees the whole metadata."""
 from .base import Base, UTCDateTime, new_id, utcnow
 from .case import Case, CaseField, CaseKeyWrap, IdentityBlob, IdentityShare
-from .events import AuditEntry, Event, IdentityRequest, ShareRelease
+from .events import AuditEntry, Event
+from .identity import IdentityRequest, ShareRelease
 from .notices import CaseNotice
 from .org import Officer, Team, TeamMember, Unit
 from .settings import CalendarOverride, ServerSession
