@@ -28,6 +28,9 @@ missing=()
 [[ -n "$(pg_bindir)" ]] || missing+=(postgresql)
 command -v redis-server >/dev/null || missing+=(redis-server)
 [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+command -v age >/dev/null || missing+=(age)            # referral packages opened as an agency would
+command -v gpg >/dev/null || missing+=(gnupg)
+command -v pdftoppm >/dev/null || missing+=(poppler-utils)  # PDF reports read back as pages
 if ((${#missing[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
     log "installing ${missing[*]}"

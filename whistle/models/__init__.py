@@ -1,17 +1,19 @@
 """All models, importable from one place so Alembic sees the whole metadata."""
+from .agencies import AgencyKey
 from .base import Base, UTCDateTime, new_id, utcnow
 from .case import Case, CaseField, CaseKeyWrap, IdentityBlob, IdentityShare
 from .events import AuditEntry, Event
-from .identity import IdentityRequest, ShareRelease
+from .identity import IdentityConsent, IdentityRequest, ShareRelease
 from .notices import CaseNotice
 from .org import Officer, Team, TeamMember, Unit
 from .settings import CalendarOverride, ServerSession
 from .thread import Attachment, Message
 
 __all__ = [
+    "AgencyKey",
     "Attachment", "AuditEntry", "Base", "CalendarOverride", "Case", "CaseField", "CaseKeyWrap",
     "CaseNotice",
-    "Event", "IdentityBlob", "IdentityRequest", "IdentityShare", "Message", "Officer",
-    "ServerSession", "ShareRelease", "Team", "TeamMember", "Unit", "UTCDateTime", "new_id",
+    "Event", "IdentityBlob", "IdentityConsent", "IdentityRequest", "IdentityShare", "Message",
+    "Officer", "ServerSession", "ShareRelease", "Team", "TeamMember", "Unit", "UTCDateTime", "new_id",
     "utcnow",
 ]

@@ -8,7 +8,7 @@ from flask import Blueprint
 bp = Blueprint("officer", __name__, url_prefix="/officer")
 
 # auth: log-in, enrolment, TOTP, log-out (accounts); cases/intake: the case work.
-for _name in ("auth", "cases", "intake", "identity"):
+for _name in ("auth", "cases", "intake", "identity", "referral"):
     try:
         importlib.import_module(f"{__name__}.{_name}")
     except ModuleNotFoundError as exc:  # a module not written yet must not stop the app
