@@ -144,10 +144,11 @@ def options(db: Session, *, officer: Officer, team_keys: Mapping[int, PrivateKey
     return Options(case, fields, msgs, atts)
 
 
-def _clean_text(value: str, limit: int, what: str) -> str:
+def _clean_text(value: str, limit: int) -> str:
     value = " ".join((value or "").split())
     if len(value) > limit:
-        raise ReferralError(N_("The %(what)s is longer than %(n)d characters."), what=what, n=limit)
+        raise ReferralError(N_("The agency name and reference are limited to %(n)d and %(m)d characters."),
+                            n=MAX_AGENCY, m=MAX_REFERENCE)
     return value
 
 
@@ -163,8 +164,8 @@ def build(db: Session, *, officer: Officer, team_keys: Mapping[int, PrivateKey],
     """
     _check_role(officer)
     case, cipher = open_case(db, case_id, team_keys)
-    agency = _clean_text(selection.agency, MAX_AGENCY, "agency name")
-    reference = _clean_text(selection.reference, MAX_REFERENCE, "reference")
+    agency = _clean_text(selection.agency, MAX_AGENCY)
+    reference = _clean_text(selection.reference, MAX_REFERENCE)
     if not agency:
         raise ReferralError(N_("Name the agency the case goes to."))
     all_fields = _fields(db, cipher)
