@@ -73,6 +73,11 @@ class Config:
     onion_location: str = ""  # e.g. http://xxxx.onion ; sent on non-onion hosts only
     data_request_days: int = 10  # working days a reporter has to send requested data
     retention_days: int = 1826  # archived cases are purged this long after archiving; 0 = never
+    # Identity escalation: a request's life to be decided, then (once approved) to be released
+    # and opened; and how long the requester may reload the identity once it has been shown.
+    identity_decide_days: int = 7
+    identity_release_days: int = 3
+    identity_reading_seconds: int = 15 * 60
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_user: str = ""
@@ -181,7 +186,8 @@ def validate(config: Config) -> None:
     if config.argon2_concurrency < 1:
         raise ConfigError("WHISTLE_ARGON2_CONCURRENCY must be >= 1")
     for name in ("reporter_idle_timeout", "officer_idle_timeout", "reporter_absolute_timeout",
-                 "officer_absolute_timeout"):
+                 "officer_absolute_timeout", "identity_decide_days", "identity_release_days",
+                 "identity_reading_seconds"):
         if getattr(config, name) < 1:
             raise ConfigError(f"{name} must be positive")
 
