@@ -205,3 +205,20 @@ def test_admin_agency_key_list(app: Flask, office: Office, tmp_path: Path) -> No
     resp = _refer(office, case_id, field=["what"], agency="Itjen", agency_key=str(key_id))
     assert resp.status_code == 200
     assert "lewat daftar admin" in json.loads(_open_zip(pyrage.decrypt(resp.get_data(), [ident]))["report.json"])["what"]
+
+
+def test_lapor_export_has_the_report_but_no_names(office: Office) -> None:
+    case_id, _ = office.world.file(what="=HYPERLINK(\"x\") pungli loket", identity={"name": CANARY_NAME})
+    c = office.client("ver")
+    j = c.get(f"/officer/cases/{case_id}/lapor.json")
+    assert j.status_code == 200
+    rec = json.loads(j.get_data())
+    assert rec["klasifikasi"] == "Pengaduan" and rec["nomor_referensi"] == office.world.case(case_id).register_no
+    assert "pungli loket" in rec["isi_laporan"] and rec["lokasi_kejadian"] == "Kantor Pelayanan"
+    assert "Kepala Seksi" in rec["isi_laporan"]
+    csv_body = c.get(f"/officer/cases/{case_id}/lapor.csv").get_data()
+    for body in (j.get_data(), csv_body):
+        assert CANARY_NAME.encode() not in body and b"Pak Budi" not in body  # reporter / reported
+    assert b"'=HYPERLINK" in csv_body  # no spreadsheet formula
+    assert c.get(f"/officer/cases/{case_id}/lapor.xml").status_code == 404
+    assert office.client("ver_kw").get(f"/officer/cases/{case_id}/lapor.json").status_code == 404

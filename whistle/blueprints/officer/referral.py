@@ -13,7 +13,7 @@ from crypto.external import RecipientError, parse_recipient
 from whistle.db import transaction
 from whistle.models import Officer
 from whistle.services.messages import CaseNotFound
-from whistle.services.records import agencies, referral
+from whistle.services.records import agencies, lapor, referral
 from whistle.services.records.pdf import html_to_pdf
 from whistle.web.i18n import refusal_text
 from whistle.web.officer_auth import current_officer, officer_required, team_keys
@@ -90,3 +90,25 @@ def referral_build(case_id: str) -> Any:
         "Content-Disposition": f'attachment; filename="{package.filename}"',
         "X-Package-SHA256": package.sha256,
     })
+
+
+@bp.get("/cases/<case_id>/lapor.<fmt>")
+@officer_required("verifikator", "pyb")
+def lapor_export(case_id: str, fmt: str) -> Any:
+    """The SP4N-LAPOR! record of the case, as JSON or CSV (services/records/lapor.py)."""
+    if fmt not in ("json", "csv"):
+        abort(404)
+    me = current_officer()
+    try:
+        with transaction(state().db) as db:
+            officer = db.get(Officer, me.id)
+            assert officer is not None
+            rec = lapor.record(db, officer=officer, team_keys=team_keys(), case_id=case_id)
+    except CaseNotFound:
+        abort(404)
+    except referral.ReferralError:
+        abort(403)
+    body = lapor.as_json(rec) if fmt == "json" else lapor.as_csv(rec)
+    name = f"lapor-{rec['nomor_referensi']}.{fmt}"
+    return Response(body, mimetype="application/json" if fmt == "json" else "text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
