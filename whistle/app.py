@@ -12,6 +12,7 @@ from whistle.config import Config, load_config, load_secrets
 from whistle.db import make_engine, make_sessionmaker
 from whistle.web.errors import init_errors, log_unhandled
 from whistle.web.i18n import init_i18n
+from whistle.web.ints import install as install_int_converter
 from whistle.web.limits import init_limits
 from whistle.web.security import init_security
 from whistle.web.sessions import EncryptedSessionInterface, make_store
@@ -61,6 +62,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         TEMPLATES_AUTO_RELOAD=False,
     )
     app.config.update(flask_extra)
+    install_int_converter(app)  # out-of-range ids match no route (404); before any rule
 
     engine = make_engine(config.db_url)
     app.extensions[EXTENSION_KEY] = AppState(

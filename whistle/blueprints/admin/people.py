@@ -11,6 +11,7 @@ from whistle.models import Officer, Team, Unit
 from whistle.services.custody import teams
 from whistle.services.people import accounts
 from whistle.web.i18n import refusal_text
+from whistle.web.ints import form_int
 from whistle.web.officer_auth import current_officer, officer_required
 from whistle.web.state import state
 
@@ -61,11 +62,12 @@ def officers() -> object:
     error = None
     if request.method == "POST":
         f = request.form
+        unit_id = form_int("unit_id")  # 422 if out of range
         try:
             with transaction(state().db) as db:
                 officer, secret = accounts.create_officer(
                     db, _actor(), f.get("username", "")[:64], f.get("display_name", "")[:400],
-                    f.get("role", ""), f.get("unit_id", type=int), f.get("email", "")[:300])
+                    f.get("role", ""), unit_id, f.get("email", "")[:300])
                 created = {"id": officer.id, "username": officer.username}
             # Shown once, in this response only: it is stored as a hash.
             return render_template("admin/enrolment_secret.html", officer=created, secret=secret,

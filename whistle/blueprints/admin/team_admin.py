@@ -14,6 +14,7 @@ from whistle.services.custody import teams
 from whistle.services.messages import N_
 from whistle.services.people import accounts
 from whistle.web.i18n import refusal_text
+from whistle.web.ints import form_int
 from whistle.web.officer_auth import current_officer, officer_required
 from whistle.web.state import state
 
@@ -52,10 +53,11 @@ def teams_page() -> tuple[str, int]:
 @officer_required(ADMIN)
 def create_team() -> object:
     f = request.form
+    unit_id, officer_id = form_int("unit_id"), form_int("officer_id")  # 422 if out of range
     try:
         with transaction(state().db) as db:
-            unit = db.get(Unit, f.get("unit_id", type=int) or 0)
-            first = db.get(Officer, f.get("officer_id", type=int) or 0)
+            unit = db.get(Unit, unit_id or 0)
+            first = db.get(Officer, officer_id or 0)
             if unit is None or first is None:
                 raise teams.TeamError(N_("Choose a unit and a first member."))
             teams.create_team(db, accounts.actor_of(current_officer()), unit, f.get("role", ""),
@@ -69,12 +71,13 @@ def create_team() -> object:
 @bp.post("/teams/<int:team_id>/members")
 @officer_required(ADMIN)
 def add_member(team_id: int) -> object:
+    officer_id = form_int("officer_id")
     try:
         with transaction(state().db) as db:
             team = db.get(Team, team_id)
             if team is None:
                 abort(404)
-            officer = db.get(Officer, request.form.get("officer_id", type=int) or 0)
+            officer = db.get(Officer, officer_id or 0)
             if officer is None:
                 raise teams.TeamError(N_("Choose an officer."))
             teams.add_member(db, accounts.actor_of(current_officer()), team, officer)

@@ -21,6 +21,7 @@ from whistle.db import transaction
 from whistle.services.custody import teams
 from whistle.services.people import accounts, totp
 from whistle.web.i18n import refusal_text
+from whistle.web.ints import form_int
 from whistle.web.limits import argon2_slot
 from whistle.web.officer_auth import (
     current_officer,
@@ -162,8 +163,8 @@ def account() -> str:
 @officer_required()
 def approve_pending() -> object:
     me = current_officer()
-    team_id = request.form.get("team_id", type=int)
-    officer_id = request.form.get("officer_id", type=int)
+    team_id = form_int("team_id")  # 422 if out of range
+    officer_id = form_int("officer_id")
     keys = team_keys()
     if team_id is not None and team_id not in keys:
         abort(403)

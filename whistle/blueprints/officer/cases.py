@@ -35,6 +35,7 @@ from whistle.services.cases import inbox
 from whistle.services.cases import page as casepage
 from whistle.services.cases import transitions as cases
 from whistle.web.i18n import select_locale
+from whistle.web.ints import parse_int
 from whistle.web.officer_auth import current_officer, officer_required, team_keys
 from whistle.web.state import state
 
@@ -121,10 +122,8 @@ def _refused(case_id: str, exc: cases.CaseError, form: dict[str, str]) -> Any:
 
 
 def _version() -> int | None:
-    try:
-        return int(request.form.get("version", ""))
-    except ValueError:
-        return None
+    # Out of range or garbage: None, which the service answers as "changed meanwhile".
+    return parse_int(request.form.get("version", ""))
 
 
 @bp.post("/cases/<case_id>/action")
