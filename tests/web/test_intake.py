@@ -43,9 +43,10 @@ def test_a_letter_received_before_lebaran_counts_from_its_arrival(world: World) 
     assert case.channel == "letter" and case.status == "received"
     assert local_date(case.received_at) == date(2026, 3, 17) == case.step_started_on
     assert case.due_on == date(2026, 3, 27) == done.due_on  # 3 working days after 17 March
-    # the ticket handed over opens the case on the web
-    login = followup.login(world.factory, done.ticket, pepper=PEPPER)
-    assert login.case_id == done.case_id
+    # the ticket handed over finds the case on the web, once (tests/web/test_intake_ticket.py)
+    with pytest.raises(followup.MustReplace) as first:
+        followup.login(world.factory, done.ticket, pepper=PEPPER)
+    assert first.value.replacement.case_id == done.case_id
     with transaction(world.factory) as db:
         wraps = {w.team_id for w in db.scalars(select(CaseKeyWrap).where(CaseKeyWrap.case_id == case.id))}
         assert wraps == {None, world.teams[("PUSAT", "verifikator")].team.id}  # never the penerima
@@ -116,8 +117,10 @@ def test_intake_pages_show_the_ticket_once(office: Office) -> None:
     ticket = re.search(r'id="ticket">([^<]+)<', html).group(1)
     register_no = re.search(r'id="register-no">([^<]+)<', html).group(1)
     assert 'id="already-shown"' in c.get("/officer/intake/done").get_data(as_text=True)
-    login = followup.login(office.world.factory, ticket, pepper=state(office.app).secrets.pepper)
-    case = office.world.case(login.case_id)
+    with pytest.raises(followup.MustReplace) as first:
+        followup.login(office.world.factory, ticket, pepper=state(office.app).secrets.pepper)
+    case = office.world.case(first.value.replacement.case_id)
+    assert 'id="single-use"' in html
     assert case.register_no == register_no and case.channel == "phone"
     # the penerima cannot open what they recorded; the verifikator can
     assert c.get(f"/officer/cases/{case.id}").status_code == 403

@@ -61,6 +61,9 @@ class Case(Base):
     # The Argon2 cost the reporter key was derived with (crypto.encode_params), so the default
     # can be raised later without locking out older tickets.
     ticket_kdf: Mapped[bytes] = mapped_column(LargeBinary(14))
+    # True while the ticket in force is one issued at the intake desk, which the penerima saw:
+    # it opens nothing until the reporter confirms a fresh one (services/reporter/intake_ticket.py).
+    ticket_single_use: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,7 +1,9 @@
-"""Intake by the penerima: record a report that arrived outside the web, hand over a ticket.
+"""Intake by the penerima: record a report that arrived outside the web, hand over a ticket;
+tell a caller the status of a case by its register number.
 
 The ticket is shown once (post -> redirect -> the receipt page pops it from the sealed
-server-side session). After recording, the penerima has no key to the case.
+server-side session) and works once (the reporter's first log-in replaces it). After
+recording, the penerima has no key to the case.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from flask import redirect, render_template, request, session, url_for
 
 from whistle.db import transaction
 from whistle.domain.constants import Category, Kind, choices, label
+from whistle.web.limits import limiter, session_key, session_limit
 from whistle.services.cases import intake
 from whistle.services.cases.calendar import today as local_today
 from whistle.services.reporter import reports
@@ -69,3 +72,28 @@ def intake_done() -> Any:
     receipt = session.pop(RECEIPT, None)  # shown once: a reload shows nothing
     return render_template("officer/intake/done.html", receipt=receipt, officer_nav=True,
                            due_on=date.fromisoformat(receipt["due_on"]) if receipt and receipt["due_on"] else None)
+
+
+@bp.get("/intake/status", endpoint="intake_status")
+@officer_required("penerima")
+def intake_status_form() -> Any:
+    return render_template("officer/intake/status.html", officer_nav=True, asked="")
+
+
+@bp.post("/intake/status")
+@limiter.limit(session_limit, key_func=session_key)
+@officer_required("penerima")
+def intake_status_lookup() -> Any:
+    # POST, not a query string: register numbers stay out of URLs, history and proxies' logs.
+    typed = request.form.get("register_no") or ""
+    asked = typed[:intake.MAX_REGISTER_INPUT]  # echoed back into the field, never more
+    try:
+        found = intake.desk_status(state().db, typed, officer_id=current_officer().id)
+    except intake.RegisterMalformed:
+        return render_template("officer/intake/status.html", officer_nav=True, asked=asked,
+                               problem="malformed"), 422
+    if found is None:
+        return render_template("officer/intake/status.html", officer_nav=True, asked=asked,
+                               problem="unknown"), 404
+    return render_template("officer/intake/status.html", officer_nav=True, asked="",
+                           found=found, status_label=label(found.status, select_locale()))

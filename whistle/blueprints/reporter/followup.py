@@ -11,6 +11,7 @@ from flask import (
     session,
     stream_with_context,
 )
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from whistle.services.reporter import followup
 from whistle.services.reporter.files import discard_all
@@ -28,6 +29,7 @@ from ...web.sessions import KIND_REPORTER, destroy_session, rotate_session
 from ...web.state import state
 from . import bp
 from .common import (
+    RECEIPT,
     current_login,
     lang,
     login_required,
@@ -56,14 +58,45 @@ def login() -> Any:
             error = "mistyped"
         except followup.TicketUnknown:
             error = "unknown"
+        except followup.MustReplace as exc:  # an intake ticket: a fresh one first, nothing else
+            _fresh_session()
+            r = exc.replacement
+            session[RECEIPT] = {"ticket": r.ticket, "register_no": r.register_no, "shown": False,
+                                "downloaded": False, REPLACES: r.to_session()}
+            return see_other("reporter.ticket")  # submit.py's page: shown once, then confirmed
         else:
-            discard_all(store(), pending_files())  # a half-written new report is abandoned
-            session.clear()
-            rotate_session(KIND_REPORTER)  # new id and key: a fixated cookie opens nothing
+            _fresh_session()
             set_login(result)
             return see_other("reporter.case")
     form.ticket.data = ""  # never echo a ticket back into the page
     return render_template("reporter/login.html", form=form, error=error), 422
+
+
+# Receipt slot key: the ticket shown replaces this case's intake ticket once confirmed.
+REPLACES = "replaces"
+
+
+def _fresh_session() -> None:
+    discard_all(store(), pending_files())  # a half-written new report is abandoned
+    session.clear()
+    rotate_session(KIND_REPORTER)  # new id and key: a fixated cookie opens nothing
+
+
+def confirm_new_ticket(receipt: dict[str, Any]) -> WerkzeugResponse | tuple[str, int]:
+    """The reporter typed back the fresh ticket that replaces their intake ticket (called by
+    submit.confirm_ticket once the typed text matched): swap it in and open the case."""
+    replacement = followup.Replacement.from_session(
+        receipt[REPLACES], ticket=receipt["ticket"], register_no=receipt["register_no"])
+    try:
+        result = followup.confirm_replacement(state().db, replacement,
+                                              pepper=state().secrets.pepper, kdf_slot=argon2_slot)
+    except followup.TicketUnknown:
+        # The other holder of the intake ticket confirmed first: this fresh ticket is void.
+        destroy_session()
+        return render_template("reporter/login.html", form=TicketForm(), error="unknown"), 422
+    _fresh_session()
+    set_login(result)
+    return see_other("reporter.case")
 
 
 def _case_page(login_: followup.LoggedIn, form: ReplyForm, problems: list[dict[str, Any]],

@@ -37,6 +37,7 @@ from .common import (
     set_pending,
     template_helpers,
 )
+from .followup import REPLACES, confirm_new_ticket
 from .uploads import file_limit, receive, store
 
 
@@ -110,6 +111,7 @@ def _ticket_page(receipt: dict[str, Any], form: ConfirmTicketForm, show: bool,
     groups = receipt["ticket"].split("-") if show else []
     return render_template("reporter/ticket.html", groups=groups, form=form, error=error,
                            register_no=receipt["register_no"],
+                           replacing=REPLACES in receipt,
                            can_download=not receipt.get("downloaded")), status
 
 
@@ -146,6 +148,8 @@ def confirm_ticket() -> Any:
     if not form.validate() or not _matches(form.typed.data or "", receipt["ticket"]):
         # Shown again so a mistake can be corrected: the ticket is still only in this session.
         return _ticket_page(receipt, form, True, error="mismatch", status=422)
+    if REPLACES in receipt:  # a fresh ticket for an intake ticket: not in the database yet
+        return confirm_new_ticket(receipt)
     login = followup.login(state().db, receipt["ticket"], pepper=state().secrets.pepper,
                            hit_limit=hit_ticket_attempt, kdf_slot=argon2_slot)
     session.clear()

@@ -4,18 +4,27 @@ It goes through the reporter's own filing path (`reports.file_report`) so a reco
 sealed exactly like a web one: the case key is wrapped to the new ticket and the unit's
 verifikator team only — never to the penerima, who cannot read the case afterwards — and any
 identity is sealed under a split identity key. The ticket is returned once for the penerima to
-hand over; it is never stored.
+hand over; it is never stored, and it works once: the reporter's first log-in replaces it with
+a ticket the penerima never sees (services/reporter/intake_ticket.py).
+
+The desk also answers a caller who quotes a register number: the status and the deadline, read
+from plaintext metadata (no key), each look-up audited (:func:`desk_status`).
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ...domain.constants import Category, Channel, Kind
+from ...db import transaction
+from ...domain.constants import Category, Channel, Kind, Status
+from ...models import Case
+from ..custody import audit
 from ..reporter import reports
 from .calendar import today as local_today
 
@@ -115,3 +124,59 @@ def record(factory: sessionmaker[Session], form: Mapping[str, str], *, officer_i
     case, ticket = reports.file_report(factory, report, pepper=pepper, kdf_slot=kdf_slot,
                                        intake=intake)
     return Recorded(case.id, case.register_no, ticket, case.due_on)
+
+
+# -- the desk's register-number status ---------------------------------------------------------
+
+# As reports.new_register_no writes it; read aloud on the phone, so case, spaces and the
+# Crockford look-alikes (O for 0, I/L for 1) are forgiven, and the dashes are optional.
+_REGISTER_RE = re.compile(r"^WBS-?(\d{4})-?([0-9A-Z]{%d})$" % reports.REGISTER_SYMBOLS)
+_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+MAX_REGISTER_INPUT = 40
+
+
+class RegisterMalformed(ValueError):
+    """Not a register number at all (nothing is looked up or audited)."""
+
+
+@dataclass(frozen=True)
+class DeskStatus:
+    """All the desk may tell a caller: no content, no unit or team, no officer."""
+
+    register_no: str
+    status: Status
+    due_on: date | None
+
+
+def parse_register_no(text: str) -> str:
+    """The canonical ``WBS-YYYY-XXXXXX``; RegisterMalformed otherwise."""
+    if not isinstance(text, str) or len(text) > MAX_REGISTER_INPUT:
+        raise RegisterMalformed()
+    flat = "".join(text.split()).upper()
+    m = _REGISTER_RE.match(flat)
+    if m is None:
+        raise RegisterMalformed()
+    body = m.group(2).translate(_LOOKALIKES)
+    if any(ch not in reports.REGISTER_ALPHABET for ch in body):
+        raise RegisterMalformed()  # e.g. a U, which no register number holds
+    return f"WBS-{m.group(1)}-{body}"
+
+
+def desk_status(factory: sessionmaker[Session], text: str, *, officer_id: int) -> DeskStatus | None:
+    """Status and deadline of the case with register number ``text``; None when there is none.
+
+    Only plaintext columns are read (no key exists at the desk). Every well-formed look-up is
+    audited, a miss too (a desk officer trying numbers shows in the log); the entry names the
+    officer and the register number, never anything of the case. RegisterMalformed for
+    input that is no register number (not audited: it may be anything the caller said).
+    """
+    register_no = parse_register_no(text)
+    with transaction(factory) as db:
+        row = db.execute(select(Case.id, Case.status, Case.due_on)
+                         .where(Case.register_no == register_no)).first()
+        audit.append(db, f"officer:{officer_id}", "case.status_lookup",
+                     f"case:{row.id}" if row is not None else None,
+                     detail=f"register:{register_no}" + ("" if row is not None else " unknown"))
+    if row is None:
+        return None
+    return DeskStatus(register_no, Status(row.status), row.due_on)

@@ -29,6 +29,7 @@ from ..cases.calendar import today as local_today
 from ..custody.casekeys import CaseCipher, unwrap_for_ticket
 from .downloads import OpenFile, open_file
 from .files import StagedFile, attach_staged, transaction_with_files
+from .intake_ticket import AlreadyReplaced, MustReplace, Replacement, confirm, offer
 
 MAX_REPLY = 20_000  # characters
 
@@ -63,7 +64,9 @@ def login(
     hit_limit: Callable[[bytes], None] | None = None,
     kdf_slot: Callable[[], AbstractContextManager[object]] | None = None,
 ) -> LoggedIn:
-    """Open a case with a ticket. Raises TicketMistyped or TicketUnknown.
+    """Open a case with a ticket. Raises TicketMistyped or TicketUnknown, or MustReplace for
+    a ticket issued at the intake desk (it opens nothing until a fresh one is confirmed, see
+    :mod:`.intake_ticket`).
 
     ``hit_limit(lookup_id)`` counts the attempt against that ticket's rate limit (and may
     raise 429) before any Argon2 work. Every path runs exactly one derivation.
@@ -81,7 +84,8 @@ def login(
     with transaction(factory) as db:
         # The same query runs on a typo (with a random id) so both misses cost the same.
         row = db.execute(
-            select(Case.id, Case.ticket_salt, Case.ticket_kdf, CaseKeyWrap.blob)
+            select(Case.id, Case.ticket_salt, Case.ticket_kdf, Case.ticket_single_use,
+                   Case.register_no, CaseKeyWrap.blob)
             .join(CaseKeyWrap, (CaseKeyWrap.case_id == Case.id) & CaseKeyWrap.team_id.is_(None))
             .where(Case.ticket_lookup == lookup)
         ).first()
@@ -97,7 +101,28 @@ def login(
         case_key = unwrap_for_ticket(row.id, bytes(row.blob), reporter_key)
     except CryptoError:
         raise TicketUnknown() from None  # a tampered wrap looks exactly like a wrong ticket
+    if row.ticket_single_use:
+        raise MustReplace(offer(row.id, case_key, lookup, row.register_no))
     return LoggedIn(row.id, case_key)
+
+
+def confirm_replacement(
+    factory: sessionmaker[Session],
+    replacement: Replacement,
+    *,
+    pepper: bytes,
+    kdf_slot: Callable[[], AbstractContextManager[object]] | None = None,
+) -> LoggedIn:
+    """The reporter noted their fresh ticket: swap it in for the intake ticket and log in.
+
+    TicketUnknown when the intake ticket was replaced meanwhile (the other holder confirmed
+    first) or the case is gone: the same answer as a wrong ticket.
+    """
+    try:
+        confirm(factory, replacement, pepper=pepper, kdf_slot=kdf_slot)
+    except AlreadyReplaced:
+        raise TicketUnknown() from None
+    return LoggedIn(replacement.case_id, replacement.case_key)
 
 
 # -- the case page ---------------------------------------------------------------------------

@@ -316,6 +316,8 @@ def _write_case(db: Session, report: ReportInput, ticket: str, salt: bytes, repo
         step_started_on=arrived, due_on=due_on, is_late=False, needs_attention=True,
         ticket_lookup=crypto.ticket_lookup_id(ticket, pepper), ticket_salt=salt,
         ticket_kdf=kdf_record,
+        # The penerima saw an intake ticket: it is replaced at the reporter's first log-in.
+        ticket_single_use=intake is not None,
     )
 
     # -- the writes (the write lock is held from here to the commit) --------------------------
