@@ -24,9 +24,8 @@ from ...domain.constants import Category, Kind, label
 from ...models import Attachment, CaseField, Officer, Unit
 from ..custody import audit
 from ..custody.casekeys import open_case
-from .referral import REFER_ROLES, ReferralError
-
 from ..messages import N_
+from .referral import REFER_ROLES, ReferralError
 
 # SP4N-LAPOR! "klasifikasi laporan": pengaduan / aspirasi / permintaan informasi.
 LAPOR_CLASS = {Kind.COMPLAINT.value: "Pengaduan", Kind.WHISTLEBLOWING.value: "Pengaduan",
