@@ -8,8 +8,10 @@ from typing import Any, Mapping
 
 from flask import Flask
 
+from whistle.attachments.workspace import end_request
 from whistle.config import Config, load_config, load_secrets
 from whistle.db import make_engine, make_sessionmaker
+from whistle.filemodes import secure_instance
 from whistle.web.errors import init_errors, log_unhandled
 from whistle.web.i18n import init_i18n
 from whistle.web.ints import install as install_int_converter
@@ -43,6 +45,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     overrides = dict(overrides or {})
     flask_extra: dict[str, Any] = overrides.pop("flask", {})
     config = load_config(overrides=overrides)
+    secure_instance(config)  # umask 0077; instance folder 0700, its files 0600 (incl. -wal/-shm)
     secrets = load_secrets(config)  # refuses clearly if `whistle init` was never run
 
     app = WhistleFlask("whistle", root_path=str(ROOT), template_folder="templates",
@@ -80,7 +83,28 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
     register_blueprints(app)
+    # The journal entries of a request's upload temps end with the request (workspace.py).
+    app.teardown_request(lambda _exc: end_request())
+    recover_after_crash(app)
     return app
+
+
+def recover_after_crash(app: Flask) -> None:
+    """At start-up and whenever a gunicorn worker exits: remove the plaintext a killed process
+    left in the work folder and finish its half-done file moves, before anyone can see a case
+    whose file is missing. Never stops the service from starting."""
+    from whistle.services.operations.housekeeping import recover
+
+    st = app.extensions[EXTENSION_KEY]
+    try:
+        done = recover(st.db, st.config)
+    except OSError as exc:
+        log.warning("crash recovery failed: %s", type(exc).__name__)
+        return
+    finally:
+        st.engine.dispose()  # a gunicorn master must not hand its connections to the workers
+    if done.plaintext_removed or done.files_recovered or done.temps_discarded:
+        log.warning("crash recovery: %s", done.summary())
 
 
 def register_blueprints(app: Flask) -> list[str]:

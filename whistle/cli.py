@@ -36,8 +36,9 @@ def alembic_config(config: Config) -> Any:
 def upgrade_database(config: Config, revision: str = "head") -> None:
     from alembic import command
 
-    if config.db_url.startswith("sqlite:///"):
-        Path(config.db_url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    from whistle.filemodes import prepare_sqlite_file
+
+    prepare_sqlite_file(config.db_url)  # 0600 before SQLite creates it (its -wal/-shm follow)
     command.upgrade(alembic_config(config), revision)
 
 
@@ -50,13 +51,18 @@ def _config() -> Config:
 
 @click.group(help="whistle: anonymous reporting service.")
 def cli() -> None:
-    pass
+    from whistle.filemodes import private_umask
+
+    private_umask()  # whatever the operator's umask, nothing we write is readable by others
 
 
 @cli.command(help="Create the instance folder, its secrets and the database (idempotent).")
 def init() -> None:
     config = _config()
     created = init_instance(config)
+    from whistle.filemodes import secure_instance
+
+    secure_instance(config)
     for name in created:
         click.echo(f"created secret {config.secrets_dir / name}")
     upgrade_database(config)
