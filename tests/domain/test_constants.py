@@ -10,9 +10,12 @@ from whistle.domain import workflow
 from whistle.domain.constants import (
     Category,
     Channel,
+    Classification,
+    DataRequestPolicy,
     InvestigationTier,
     Kind,
     NotFollowableReason,
+    OfficeZone,
     Party,
     Role,
     Status,
@@ -24,6 +27,7 @@ from whistle.domain.constants import (
 
 ENUMS: list[type[Enum]] = [
     Status, Kind, Category, Channel, Role, Party, InvestigationTier, NotFollowableReason, workflow.Action,
+    Classification, DataRequestPolicy, OfficeZone,
 ]
 MEMBERS = [m for e in ENUMS for m in e]
 
@@ -41,7 +45,12 @@ def test_codes_are_stable() -> None:
     ]
     assert [c.value for c in Channel] == [
         "web", "phone", "letter", "complaint_box", "fax", "sms", "email", "in_person",
+        "social_media", "other_official",
     ]
+    assert [c.value for c in Classification] == ["dispute", "violation"]
+    assert [p.value for p in DataRequestPolicy] == ["sp4n_lapor", "sipuma"]
+    assert {z.name: z.value for z in OfficeZone} == {
+        "WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
     assert [r.value for r in Role] == ["penerima", "verifikator", "pyb", "pengkaji", "uki", "admin", "auditor"]
     assert {t.name: t.value for t in InvestigationTier} == {
         "NORMATIVE": 5, "NO_OVERSIGHT_CONTENT": 14, "FIELD_EXAMINATION": 60,

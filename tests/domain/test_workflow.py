@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.domain.liveness import VALID as LIVENESS_VALID
 from whistle.domain.calendar import Calendar
 from whistle.domain.constants import (
     ALL_ACTORS,
@@ -35,17 +36,19 @@ from whistle.domain.workflow import (
 
 S, A, R, P = Status, Action, Role, Party
 
-# DESIGN.md §2 "next" column, verbatim.
+# DESIGN.md §2 "next" column, plus the hand-offs issue 9 adds from the SOPs (the issue stands
+# where it and DESIGN differ): PYB -> another agency (SIPUMA), unit -> back to verification
+# and unit -> PYB (SP4N-LAPOR!), and SIPUMA's unanswered data request -> not followable.
 DESIGN_NEXT: dict[Status, set[Status]] = {
     S.RECEIVED: {S.VERIFICATION},
     S.VERIFICATION: {S.AWAITING_DATA, S.FORWARDED_PYB, S.FORWARDED_UNIT, S.REFERRED_EXTERNAL,
                      S.ANSWERED, S.NOT_FOLLOWABLE},
-    S.AWAITING_DATA: {S.VERIFICATION, S.ARCHIVED},
-    S.FORWARDED_PYB: {S.INVESTIGATION, S.NOT_FOLLOWABLE},
-    S.FORWARDED_UNIT: {S.INVESTIGATION, S.ANSWERED},
+    S.AWAITING_DATA: {S.VERIFICATION, S.ARCHIVED, S.NOT_FOLLOWABLE},
+    S.FORWARDED_PYB: {S.INVESTIGATION, S.NOT_FOLLOWABLE, S.REFERRED_EXTERNAL},
+    S.FORWARDED_UNIT: {S.INVESTIGATION, S.ANSWERED, S.VERIFICATION, S.FORWARDED_PYB},
     S.REFERRED_EXTERNAL: {S.CLOSED},
     S.ANSWERED: {S.CLOSED},
-    S.INVESTIGATION: {S.SUBSTANTIATED, S.UNSUBSTANTIATED},
+    S.INVESTIGATION: {S.SUBSTANTIATED, S.UNSUBSTANTIATED, S.FORWARDED_PYB},
     S.SUBSTANTIATED: {S.CLOSED},
     S.UNSUBSTANTIATED: {S.CLOSED},
     S.NOT_FOLLOWABLE: {S.CLOSED},
@@ -58,39 +61,42 @@ EXPECTED: dict[tuple[Action, Status], tuple[Status, set[object]]] = {
     (A.START_VERIFICATION, S.RECEIVED): (S.VERIFICATION, {R.VERIFIKATOR}),
     (A.REQUEST_DATA, S.VERIFICATION): (S.AWAITING_DATA, {R.VERIFIKATOR}),
     (A.REPORTER_SUPPLIED_DATA, S.AWAITING_DATA): (S.VERIFICATION, {P.REPORTER, R.VERIFIKATOR}),
+    (A.RECORD_TELAAH, S.VERIFICATION): (S.VERIFICATION, {R.VERIFIKATOR}),
+    (A.RECLASSIFY, S.VERIFICATION): (S.VERIFICATION, {R.VERIFIKATOR}),
     (A.FORWARD_PYB, S.VERIFICATION): (S.FORWARDED_PYB, {R.VERIFIKATOR}),
     (A.FORWARD_UNIT, S.VERIFICATION): (S.FORWARDED_UNIT, {R.VERIFIKATOR}),
     (A.REFER_EXTERNAL, S.VERIFICATION): (S.REFERRED_EXTERNAL, {R.VERIFIKATOR}),
+    (A.REFER_EXTERNAL, S.FORWARDED_PYB): (S.REFERRED_EXTERNAL, {R.PYB}),
+    (A.COPY_EXTERNAL, S.VERIFICATION): (S.VERIFICATION, {R.VERIFIKATOR}),
+    (A.COPY_EXTERNAL, S.FORWARDED_PYB): (S.FORWARDED_PYB, {R.PYB}),
+    (A.COPY_EXTERNAL, S.FORWARDED_UNIT): (S.FORWARDED_UNIT, {R.PENGKAJI}),
+    (A.COPY_EXTERNAL, S.INVESTIGATION): (S.INVESTIGATION, {R.PENGKAJI, R.PYB}),
     (A.ANSWER, S.VERIFICATION): (S.ANSWERED, {R.VERIFIKATOR}),
     (A.ANSWER, S.FORWARDED_UNIT): (S.ANSWERED, {R.PENGKAJI}),
     (A.NOT_FOLLOWABLE, S.VERIFICATION): (S.NOT_FOLLOWABLE, {R.VERIFIKATOR}),
     (A.NOT_FOLLOWABLE, S.FORWARDED_PYB): (S.NOT_FOLLOWABLE, {R.PYB}),
+    (A.RETURN_TO_VERIFICATION, S.FORWARDED_UNIT): (S.VERIFICATION, {R.PENGKAJI}),
+    (A.ESCALATE_TO_PYB, S.FORWARDED_UNIT): (S.FORWARDED_PYB, {R.PENGKAJI}),
+    (A.ESCALATE_TO_PYB, S.INVESTIGATION): (S.FORWARDED_PYB, {R.PENGKAJI}),
     (A.DISPOSE_TO_PENGKAJI, S.FORWARDED_PYB): (S.INVESTIGATION, {R.PYB}),
     (A.UNIT_INVESTIGATE, S.FORWARDED_UNIT): (S.INVESTIGATION, {R.PENGKAJI}),
     (A.SET_TIER, S.INVESTIGATION): (S.INVESTIGATION, {R.PENGKAJI, R.PYB}),
+    (A.RECORD_STATEMENT, S.INVESTIGATION): (S.INVESTIGATION, {R.PENGKAJI}),
     (A.CONCLUDE_SUBSTANTIATED, S.INVESTIGATION): (S.SUBSTANTIATED, {R.PENGKAJI}),
     (A.CONCLUDE_UNSUBSTANTIATED, S.INVESTIGATION): (S.UNSUBSTANTIATED, {R.PENGKAJI}),
-    (A.CLOSE, S.REFERRED_EXTERNAL): (S.CLOSED, {R.VERIFIKATOR}),
+    (A.CLOSE, S.REFERRED_EXTERNAL): (S.CLOSED, {R.VERIFIKATOR, R.PYB}),
     (A.CLOSE, S.ANSWERED): (S.CLOSED, {R.VERIFIKATOR, R.PENGKAJI}),
     (A.CLOSE, S.SUBSTANTIATED): (S.CLOSED, {R.PYB}),
     (A.CLOSE, S.UNSUBSTANTIATED): (S.CLOSED, {R.PYB}),
     (A.CLOSE, S.NOT_FOLLOWABLE): (S.CLOSED, {R.VERIFIKATOR, R.PYB}),
     (A.ARCHIVE, S.CLOSED): (S.ARCHIVED, {P.SYSTEM}),
     (A.AUTO_ARCHIVE, S.AWAITING_DATA): (S.ARCHIVED, {P.SYSTEM}),
+    (A.AUTO_NOT_FOLLOWABLE, S.AWAITING_DATA): (S.NOT_FOLLOWABLE, {P.SYSTEM}),
 }
 
-# Minimal valid parameters for each action.
+# Minimal valid parameters for each action (shared with the liveness model).
 VALID: dict[Action, dict[str, object]] = {
-    A.REQUEST_DATA: {"message": "Kapan kejadiannya?"},
-    A.REFER_EXTERNAL: {"external_ref": "Inspektorat Jenderal, WISE-2026-0042"},
-    A.ANSWER: {"message": "Jam layanan 08.00-16.00."},
-    A.NOT_FOLLOWABLE: {"reason": "official_retired"},
-    A.DISPOSE_TO_PENGKAJI: {"tier": InvestigationTier.FIELD_EXAMINATION},
-    A.UNIT_INVESTIGATE: {"tier": 14},
-    A.SET_TIER: {"tier": "normative"},
-    A.CONCLUDE_SUBSTANTIATED: {"sanction": "Teguran tertulis"},
-    A.ARCHIVE: {"due_on": date(2026, 4, 1), "today": date(2026, 4, 2)},
-    A.AUTO_ARCHIVE: {"due_on": date(2026, 4, 1), "today": date(2026, 4, 2)},
+    **LIVENESS_VALID, A.DISPOSE_TO_PENGKAJI: {"tier": InvestigationTier.FIELD_EXAMINATION},
 }
 
 PRODUCT = list(itertools.product(Status, Action, ALL_ACTORS))
@@ -111,7 +117,7 @@ def test_specs_match_expected_exactly() -> None:
 
 
 def test_full_product_size() -> None:
-    assert len(PRODUCT) == 13 * 16 * 9
+    assert len(PRODUCT) == 13 * 23 * 9
 
 
 @pytest.mark.parametrize(("status", "action", "actor"), PRODUCT, ids=lambda v: str(v))
@@ -197,15 +203,22 @@ REQUIRED = [(a, f) for a, spec in SPECS.items() for f in spec.required]
 def test_required_fields_are_the_briefed_ones() -> None:
     assert {a: SPECS[a].required for a in Action if SPECS[a].required} == {
         A.REQUEST_DATA: ("message",),
+        A.RECORD_TELAAH: ("classification", "subject", "object", "confidential_handling"),
+        A.RECLASSIFY: ("kind", "category", "grounds"),
         A.REFER_EXTERNAL: ("external_ref",),
+        A.COPY_EXTERNAL: ("agency", "copy_ref"),
         A.ANSWER: ("message",),
         A.NOT_FOLLOWABLE: ("reason",),
+        A.RETURN_TO_VERIFICATION: ("grounds",),
+        A.ESCALATE_TO_PYB: ("grounds",),
         A.DISPOSE_TO_PENGKAJI: ("tier",),
         A.UNIT_INVESTIGATE: ("tier",),
         A.SET_TIER: ("tier",),
+        A.RECORD_STATEMENT: ("statement",),
         A.CONCLUDE_SUBSTANTIATED: ("sanction",),
         A.ARCHIVE: ("due_on", "today"),
         A.AUTO_ARCHIVE: ("due_on", "today"),
+        A.AUTO_NOT_FOLLOWABLE: ("due_on", "today"),
     }
 
 
@@ -308,7 +321,7 @@ def test_string_codes_accepted() -> None:
 
 # --- reporter notices ------------------------------------------------------------------------
 
-SILENT = {A.SET_TIER, A.ARCHIVE}
+SILENT = {A.SET_TIER, A.ARCHIVE, A.RECORD_TELAAH, A.RECORD_STATEMENT}
 
 
 @pytest.mark.parametrize(("action", "status"), list(EXPECTED), ids=str)
@@ -403,6 +416,12 @@ def test_deadline_rule_targets_new_status(action: Action, status: Status) -> Non
     actor = sorted(EXPECTED[(action, status)][1], key=str)[0]
     t = plan_transition(status, action, actor, VALID.get(action, {}))
     assert t.deadline_rule.status is t.to_status
+    if t.deadline_rule.anchor is Anchor.KEEP:  # a record on the case: the deadline stays
+        kept = date(2026, 6, 30)
+        assert t.deadline_rule.due(event_date=date(2026, 6, 2), received_on=RECEIVED_ON,
+                                   step_started_on=STEP_START, calendar=CAL, current_due=kept) == kept
+        assert t.to_status is status
+        return
     has_deadline = t.to_status in {S.VERIFICATION, S.AWAITING_DATA, S.ANSWERED, S.INVESTIGATION}
     assert (_due(t, date(2026, 6, 2)) is not None) is has_deadline
 
@@ -420,5 +439,95 @@ def test_random_walk_only_follows_design_edges(choices: list[int]) -> None:
             break
         action, actor = options[c % len(options)]
         t = plan_transition(status, action, actor, VALID.get(action, {}))
-        assert t.to_status in DESIGN_NEXT[status] | ({status} if action is A.SET_TIER else set())
+        assert t.to_status in DESIGN_NEXT[status] | ({status} if SPECS[action].to_status is None else set())
         status = t.to_status
+
+
+# --- issue 9: the SOPs' hand-offs, records and clocks ------------------------------------------
+
+def test_hand_offs_name_the_key_they_move() -> None:
+    """Which team role gets (or loses) the case key is part of the table, not of a service."""
+    routes = {a: s.routes_to for a, s in SPECS.items() if s.routes_to is not None}
+    assert routes == {
+        A.FORWARD_PYB: R.PYB, A.FORWARD_UNIT: R.PENGKAJI, A.ESCALATE_TO_PYB: R.PYB,
+        A.DISPOSE_TO_PENGKAJI: R.PENGKAJI, A.CONCLUDE_SUBSTANTIATED: R.PYB,
+        A.CONCLUDE_UNSUBSTANTIATED: R.PYB,
+    }
+    assert {a: s.revokes for a, s in SPECS.items() if s.revokes} == {A.RETURN_TO_VERIFICATION: R.PENGKAJI}
+    t = plan_transition(S.FORWARDED_UNIT, A.RETURN_TO_VERIFICATION, R.PENGKAJI, {"grounds": "x"})
+    assert (t.to_status, t.routes_to, t.revokes) == (S.VERIFICATION, None, R.PENGKAJI)
+
+
+def test_unit_investigation_counts_from_the_day_the_unit_received_it() -> None:
+    """SP4N-LAPOR!: 5/14/60 working days "sejak pengaduan diterima oleh pejabat penghubung"."""
+    t = plan_transition(S.FORWARDED_UNIT, A.UNIT_INVESTIGATE, R.PENGKAJI, {"tier": 5})
+    assert t.deadline_rule.anchor is Anchor.STEP_START
+    # Forwarded on Mon 6 April (the step start), investigation opened on Thu 9 April:
+    # 5 working days from 6 April is Mon 13 April, not Thu 16 April.
+    assert _due(t, date(2026, 4, 9)) == date(2026, 4, 13)
+    # The PYB's disposition is the pengkaji's receipt: it counts from its own day.
+    t = plan_transition(S.FORWARDED_PYB, A.DISPOSE_TO_PENGKAJI, R.PYB, {"tier": 5})
+    assert t.deadline_rule.anchor is Anchor.EVENT
+
+
+@pytest.mark.parametrize(("status", "actor"), [(S.VERIFICATION, R.VERIFIKATOR), (S.FORWARDED_UNIT, R.PENGKAJI)])
+def test_information_request_answer_due_five_working_days_from_receipt(status: Status, actor: Role) -> None:
+    info = plan_transition(status, A.ANSWER, actor, VALID[A.ANSWER], kind="information_request")
+    other = plan_transition(status, A.ANSWER, actor, VALID[A.ANSWER], kind="complaint")
+    assert info.deadline_rule.anchor is Anchor.RECEIPT and other.deadline_rule.anchor is Anchor.EVENT
+    # Received Fri 6 March 2026: Mon 9 .. Fri 13 March; answered on 12 March it is still 13 March.
+    assert _due(info, date(2026, 3, 12)) == date(2026, 3, 13)
+    # Other kinds count from the answer: 13, 16, 17, then Nyepi and Lebaran (18-24), 25, 26.
+    assert _due(other, date(2026, 3, 12)) == date(2026, 3, 26)
+
+
+@pytest.mark.parametrize(("policy", "words"), [("sp4n_lapor", ("diarsipkan", "archived")),
+                                              ("sipuma", ("tidak dapat ditindaklanjuti", "cannot be followed up"))])
+def test_data_request_warns_of_the_offices_policy(policy: str, words: tuple[str, str]) -> None:
+    t = plan_transition(S.VERIFICATION, A.REQUEST_DATA, R.VERIFIKATOR, VALID[A.REQUEST_DATA], policy=policy)
+    assert t.reporter_notice is not None
+    assert words[0] in t.reporter_notice.id and words[1] in t.reporter_notice.en
+
+
+def test_sipuma_expiry_tells_the_reason() -> None:
+    t = plan_transition(S.AWAITING_DATA, A.AUTO_NOT_FOLLOWABLE, P.SYSTEM, VALID[A.AUTO_NOT_FOLLOWABLE])
+    assert t.to_status is S.NOT_FOLLOWABLE and t.reporter_notice is not None
+    assert label(NotFollowableReason.UNCLEAR_NOT_CLARIFIED, "id") in t.reporter_notice.id
+    assert label(NotFollowableReason.UNCLEAR_NOT_CLARIFIED, "en") in t.reporter_notice.en
+
+
+def test_copy_names_the_agency_only_when_the_officer_says_so() -> None:
+    base = {"agency": "Ombudsman RI Perwakilan NTT", "copy_ref": "ORI-77"}
+    quiet = plan_transition(S.INVESTIGATION, A.COPY_EXTERNAL, R.PYB, base).reporter_notice
+    told = plan_transition(S.INVESTIGATION, A.COPY_EXTERNAL, R.PYB, {**base, "disclose": "1"}).reporter_notice
+    assert quiet is not None and told is not None
+    assert "Ombudsman" not in quiet.id + quiet.en and "ORI-77" not in quiet.id + quiet.en
+    assert "Ombudsman RI Perwakilan NTT" in told.id and "ORI-77" in told.en
+    assert "salinan" in quiet.id.lower() and "copy" in quiet.en.lower()
+
+
+def test_reclassification_tells_the_final_kind_and_category_not_the_grounds() -> None:
+    t = plan_transition(S.VERIFICATION, A.RECLASSIFY, R.VERIFIKATOR,
+                        {"kind": "complaint", "category": "maladministration", "grounds": "RAHASIA-ALASAN"})
+    assert t.reporter_notice is not None
+    assert "Pengaduan" in t.reporter_notice.id and "Maladministrasi" in t.reporter_notice.id
+    assert "RAHASIA-ALASAN" not in t.reporter_notice.id + t.reporter_notice.en
+    assert t.to_status is S.VERIFICATION and t.deadline_rule.anchor is Anchor.KEEP
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("classification", "sengketa"), ("confidential_handling", "maybe"), ("kind", "rumour"),
+    ("category", "gossip"),
+])
+def test_invalid_new_fields_refused(field: str, value: object) -> None:
+    action = A.RECLASSIFY if field in ("kind", "category") else A.RECORD_TELAAH
+    with pytest.raises(TransitionRefused) as info:
+        plan_transition(S.VERIFICATION, action, R.VERIFIKATOR, {**VALID[action], field: value})
+    assert info.value.problem == "field" and info.value.field == field
+
+
+def test_telaah_fields_are_parsed() -> None:
+    t = plan_transition(S.VERIFICATION, A.RECORD_TELAAH, R.VERIFIKATOR,
+                        {**VALID[A.RECORD_TELAAH], "confidential_handling": "0", "classification": "dispute"})
+    assert t.params["confidential_handling"] is False and t.params["classification"] == "dispute"
+    assert t.reporter_notice is None

@@ -26,7 +26,13 @@ from typing import Final
 
 import holidays
 
-from whistle.domain.constants import InvestigationTier, Status, Text, normalise_lang
+from whistle.domain.constants import (
+    DataRequestPolicy,
+    InvestigationTier,
+    Status,
+    Text,
+    normalise_lang,
+)
 
 HOLIDAY_COUNTRY: Final = "ID"
 # "government" is where the package keeps cuti bersama (joint leave decreed by the SKB 3 Menteri).
@@ -71,11 +77,26 @@ class DeadlineConfig:
     awaiting_data_in_working_days: bool = True
     answered_days: int = 5
     quiet_period_days: int = 30  # calendar days a closed case stays open to reading before archiving
+    # What an unanswered data request leads to (archived, or not followable); see for_policy.
+    data_request_policy: DataRequestPolicy = DataRequestPolicy.SP4N_LAPOR
 
     def __post_init__(self) -> None:
         for name in ("verification_days", "awaiting_data_days", "answered_days", "quiet_period_days"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
+        # A StrEnum field given as its code ("sipuma") must still be the enum, or a bad code fail.
+        object.__setattr__(self, "data_request_policy", DataRequestPolicy(self.data_request_policy))
+
+    @classmethod
+    def for_policy(cls, policy: DataRequestPolicy | str, *, working_days: int = 10,
+                   calendar_days: int = 14) -> DeadlineConfig:
+        """The data-request clock of one SOP: SP4N-LAPOR! counts ``working_days`` working days,
+        SIPUMA ``calendar_days`` calendar days ("14 hari sejak permintaan data tambahan")."""
+        policy = DataRequestPolicy(policy)
+        if policy is DataRequestPolicy.SIPUMA:
+            return cls(awaiting_data_days=calendar_days, awaiting_data_in_working_days=False,
+                       data_request_policy=policy)
+        return cls(awaiting_data_days=working_days, data_request_policy=policy)
 
 
 DEFAULT_CONFIG: Final = DeadlineConfig()

@@ -81,6 +81,8 @@ class Channel(StrEnum):
     SMS = "sms"
     EMAIL = "email"
     IN_PERSON = "in_person"
+    SOCIAL_MEDIA = "social_media"  # NTT SOP: Facebook and Instagram of the office
+    OTHER_OFFICIAL = "other_official"  # SIPUMA: "saluran pengaduan resmi lainnya"
 
 
 class Role(StrEnum):
@@ -112,6 +114,32 @@ class InvestigationTier(IntEnum):
     NORMATIVE = 5
     NO_OVERSIGHT_CONTENT = 14
     FIELD_EXAMINATION = 60
+
+
+class Classification(StrEnum):
+    """The telaah's finding (SP4N-LAPOR! b): a dispute between parties, or an indication that a
+    rule was broken.  Plain metadata: statistics count it."""
+
+    DISPUTE = "dispute"
+    VIOLATION = "violation"
+
+
+class DataRequestPolicy(StrEnum):
+    """What happens when the reporter does not send the data the verifikator asked for.
+
+    SP4N-LAPOR! (k): 10 working days, then the report is archived.  SIPUMA (verification 6):
+    14 calendar days, then the report is decided "not followable", the reason shown."""
+
+    SP4N_LAPOR = "sp4n_lapor"
+    SIPUMA = "sipuma"
+
+
+class OfficeZone(StrEnum):
+    """The three time zones of Indonesia; the value is the IANA zone the service counts in."""
+
+    WIB = "Asia/Jakarta"
+    WITA = "Asia/Makassar"
+    WIT = "Asia/Jayapura"
 
 
 class NotFollowableReason(StrEnum):
@@ -163,6 +191,22 @@ _BASE_LABELS: dict[Enum, Text] = {
     Channel.SMS: Text("SMS", "SMS"),
     Channel.EMAIL: Text("Surat elektronik (e-mail)", "E-mail"),
     Channel.IN_PERSON: Text("Datang langsung", "In person"),
+    Channel.SOCIAL_MEDIA: Text("Media sosial (Facebook, Instagram)", "Social media (Facebook, Instagram)"),
+    Channel.OTHER_OFFICIAL: Text("Saluran pengaduan resmi lainnya", "Other official channel"),
+    Classification.DISPUTE: Text("Sengketa", "Dispute"),
+    Classification.VIOLATION: Text(
+        "Indikasi pelanggaran terhadap peraturan", "Indication of a violation of the rules"
+    ),
+    DataRequestPolicy.SP4N_LAPOR: Text(
+        "SP4N-LAPOR!: 10 hari kerja, lalu diarsipkan", "SP4N-LAPOR!: 10 working days, then archived"
+    ),
+    DataRequestPolicy.SIPUMA: Text(
+        "SIPUMA: 14 hari kalender, lalu tidak dapat ditindaklanjuti",
+        "SIPUMA: 14 calendar days, then not followable",
+    ),
+    OfficeZone.WIB: Text("WIB (Waktu Indonesia Barat, UTC+7)", "WIB (Western Indonesia Time, UTC+7)"),
+    OfficeZone.WITA: Text("WITA (Waktu Indonesia Tengah, UTC+8)", "WITA (Central Indonesia Time, UTC+8)"),
+    OfficeZone.WIT: Text("WIT (Waktu Indonesia Timur, UTC+9)", "WIT (Eastern Indonesia Time, UTC+9)"),
     Role.PENERIMA: Text("Penerima pengaduan", "Intake officer"),
     Role.VERIFIKATOR: Text("Verifikator", "Verifier"),
     Role.PYB: Text("Pejabat yang berwenang (PYB)", "Authorised official"),

@@ -1,76 +1,68 @@
-"""The case state machine of DESIGN.md §2, as pure data plus two functions.
+"""The case state machine of DESIGN.md §2 and issue 9, as pure data plus a few functions.
 
 `plan_transition(status, action, actor, params)` checks a requested step and returns a
-`Transition` describing it (new status, message for the reporter, how to set the deadline); it
-never touches storage.  The web/service layer records the event, posts the notice to the thread
-and stores the deadline.  Unit scoping (a pengkaji sees only their unit's cases) is access
-control and is enforced by the service layer, not here.
+`Transition` describing it (new status, message for the reporter, how to set the deadline,
+which team role receives or loses the case key); it never touches storage.  The service layer
+records the event, posts the notice to the thread, stores the deadline and does the key wraps
+the transition names.  Unit scoping (a pengkaji sees only their unit's cases) is access control
+and is enforced by the service layer, not here.
 
-Decisions taken where DESIGN.md is silent (DESIGN's table is the law; nothing here adds a
-status change it does not list):
+The table below is the only place where the workflow is written down: the officer pages, the
+services, the public procedure page (`procedure.py`) and the liveness test all read it.
 
-* No reopen.  DESIGN allows closed -> archived only, and archived is read-only.  New reporter
-  input on a closed case is a thread message; a new matter is a new report.  The only "back to
-  verification" edge is awaiting_data -> verification when the reporter answers.
-* `set_tier` is the one action that keeps the status (investigation -> investigation); it
-  re-computes the investigation deadline from the step's original start.
+Decisions taken where DESIGN.md and the SOPs are silent:
+
+* No reopen.  A closed case goes to archived only, and archived is read-only.  New reporter
+  input on a closed case is a thread message; a new matter is a new report.  The edges back to
+  verification are the reporter answering a data request, and a unit sending a case back
+  because it is outside its authority (SP4N-LAPOR!: "Pejabat Penghubung meneruskan pengaduan
+  kepada Admin Instansi"), which removes the unit's key.
+* Actions with no new status (`to_status` None) are records on the case: the telaah, a
+  reclassification, a copy to another agency (tembusan), the reported person's statement, and
+  `set_tier`, which re-computes the investigation deadline from the step's original start.
+* The unit's 5/14/60 working days run from the day the case reached it (SP4N-LAPOR!: "sejak
+  pengaduan diterima oleh pejabat penghubung"): `unit_investigate` keeps the forwarding day as
+  the step start.  An information request answered directly has its 5 days from receipt.
+* `conclude_*` records the pengkaji's finding and routes the case to the PYB, whose `close` is
+  the approval of the outcome.  On the unit path the PYB held no key before, so without that
+  hand-off the case could never be closed (issue 9).
 * A verifikator may record `reporter_supplied_data` on the reporter's behalf, for reports that
   came by letter/phone whose reporter has no ticket to reply with.
-* `conclude_*` records the pengkaji's finding; closing a substantiated/unsubstantiated case is
-  the PYB's approval of the outcome.
 * The reporter is never shown the sanction text: it is personnel data of the reported official.
-* The sweeps (`auto_archive`, `archive`) must pass `due_on` and `today`; archiving before the
-  day is over is refused, so a clock or query bug cannot archive a case early.
+* The sweeps (`auto_archive`, `auto_not_followable`, `archive`) must pass `due_on` and `today`;
+  acting before the day is over is refused, so a clock or query bug cannot act early.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from enum import StrEnum
+from datetime import date
 from types import MappingProxyType
 from typing import Final
 
+from whistle.domain import notices as N
+from whistle.domain.actions import Action, Anchor, TransitionRefused, refuse
 from whistle.domain.calendar import DEFAULT_CONFIG, Calendar, DeadlineConfig
 from whistle.domain.constants import (
     Actor,
+    Category,
+    DataRequestPolicy,
     InvestigationTier,
+    Kind,
     NotFollowableReason,
     Party,
     Role,
     Status,
     Text,
     label,
-    register_labels,
 )
+from whistle.domain.params import check_params
 
-
-class Action(StrEnum):
-    START_VERIFICATION = "start_verification"
-    REQUEST_DATA = "request_data"
-    REPORTER_SUPPLIED_DATA = "reporter_supplied_data"
-    FORWARD_PYB = "forward_pyb"
-    FORWARD_UNIT = "forward_unit"
-    REFER_EXTERNAL = "refer_external"
-    ANSWER = "answer"
-    NOT_FOLLOWABLE = "not_followable"
-    DISPOSE_TO_PENGKAJI = "dispose_to_pengkaji"
-    UNIT_INVESTIGATE = "unit_investigate"
-    SET_TIER = "set_tier"
-    CONCLUDE_SUBSTANTIATED = "conclude_substantiated"
-    CONCLUDE_UNSUBSTANTIATED = "conclude_unsubstantiated"
-    CLOSE = "close"
-    ARCHIVE = "archive"
-    AUTO_ARCHIVE = "auto_archive"
-
-
-class Anchor(StrEnum):
-    """Which date the new step's clock (and `cases.step_started_on`) starts from."""
-
-    EVENT = "event"  # the day of this transition
-    RECEIPT = "receipt"  # the day the report was received (verification: "3 days from receipt")
-    STEP_START = "step_start"  # unchanged (re-tiering does not give the team fresh time)
+__all__ = [
+    "Action", "ActionSpec", "Anchor", "DeadlineRule", "EXPIRY_ACTION", "SPECS", "Transition",
+    "TransitionRefused", "allowed_actions", "is_final", "next_statuses", "plan_transition",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +79,7 @@ class DeadlineRule:
             Anchor.EVENT: event_date,
             Anchor.RECEIPT: received_on,
             Anchor.STEP_START: step_started_on,
+            Anchor.KEEP: step_started_on,
         }[self.anchor]
 
     def due(
@@ -97,8 +90,11 @@ class DeadlineRule:
         step_started_on: date,
         calendar: Calendar,
         config: DeadlineConfig = DEFAULT_CONFIG,
+        current_due: date | None = None,
     ) -> date | None:
         """The new `due_on` (None: the status has no deadline)."""
+        if self.anchor is Anchor.KEEP:
+            return current_due
         start = self.anchor_date(
             event_date=event_date, received_on=received_on, step_started_on=step_started_on
         )
@@ -114,22 +110,8 @@ class Transition:
     reporter_notice: Text | None  # posted to the reporter's thread; None = reporter not told
     deadline_rule: DeadlineRule
     params: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
-
-
-class TransitionRefused(Exception):
-    """A requested step is not allowed.  str(e) is English; `message_id` is Indonesian.
-
-    `problem` is one of "unknown", "status", "role", "field"; `field` names the bad field.
-    """
-
-    def __init__(
-        self, message: str, *, message_id: str | None = None, problem: str, field: str | None = None
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.message_id = message_id or message
-        self.problem = problem
-        self.field = field
+    routes_to: Role | None = None  # the team of this role receives the case key
+    revokes: Role | None = None  # the teams of this role lose their wrap of the case key
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -142,154 +124,93 @@ _REPORTER, _SYSTEM = Party.REPORTER, Party.SYSTEM
 class ActionSpec:
     action: Action
     sources: Mapping[Status, frozenset[Actor]]  # from-status -> who may act from it
-    to_status: Status | None  # None: status unchanged
+    to_status: Status | None  # None: status unchanged (a record on the case)
     required: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
-    notice: Text | None = None  # template: {message} {message_line} {external_ref} {reason}
+    notice: Text | None = None  # template, see notices.py
     anchor: Anchor = Anchor.EVENT
+    # Where the anchor depends on the kind of report (information requests: from receipt).
+    anchor_by_kind: Mapping[Kind, Anchor] = field(default_factory=lambda: MappingProxyType({}))
+    routes_to: Role | None = None  # the key goes to the team of this role (services pick the unit)
+    revokes: Role | None = None  # the key is taken back from the teams of this role
 
 
 def _src(**by_status: tuple[Actor, ...]) -> Mapping[Status, frozenset[Actor]]:
     return MappingProxyType({Status(s): frozenset(a) for s, a in by_status.items()})
 
 
-_INVESTIGATING = Text(
-    "Laporan Anda kini diperiksa oleh tim pemeriksa. Kami akan memberi kabar bila ada hasil.",
-    "Your report is now being investigated by a review team. We will let you know the outcome.",
-)
+_DUE: Final = ("due_on", "today")
 
 SPECS: Final[Mapping[Action, ActionSpec]] = MappingProxyType({s.action: s for s in (
-    ActionSpec(
-        Action.START_VERIFICATION, _src(received=(_V,)), Status.VERIFICATION,
-        notice=Text(
-            "Laporan Anda sedang ditelaah oleh petugas verifikasi.",
-            "An officer is now reviewing your report.",
-        ),
-        anchor=Anchor.RECEIPT,
-    ),
-    ActionSpec(
-        Action.REQUEST_DATA, _src(verification=(_V,)), Status.AWAITING_DATA, ("message",),
-        notice=Text(
-            "Kami memerlukan keterangan tambahan:\n{message}\nMohon balas sebelum batas waktu; "
-            "bila tidak ada jawaban, laporan akan diarsipkan.",
-            "We need more information:\n{message}\nPlease reply before the deadline; "
-            "without a reply the report will be archived.",
-        ),
-    ),
-    ActionSpec(
-        Action.REPORTER_SUPPLIED_DATA, _src(awaiting_data=(_REPORTER, _V)), Status.VERIFICATION,
-        notice=Text(
-            "Terima kasih, keterangan tambahan Anda telah diterima dan laporan kembali ditelaah.",
-            "Thank you, we have received your additional information and are reviewing the report again.",
-        ),
-    ),
-    ActionSpec(
-        Action.FORWARD_PYB, _src(verification=(_V,)), Status.FORWARDED_PYB,
-        notice=Text(
-            "Laporan Anda diteruskan kepada pejabat yang berwenang untuk ditindaklanjuti.",
-            "Your report has been passed to the authorised official for follow-up.",
-        ),
-    ),
-    ActionSpec(
-        Action.FORWARD_UNIT, _src(verification=(_V,)), Status.FORWARDED_UNIT,
-        notice=Text(
-            "Laporan Anda diteruskan kepada unit kerja terkait untuk ditindaklanjuti.",
-            "Your report has been passed to the unit concerned for follow-up.",
-        ),
-    ),
-    ActionSpec(
-        Action.REFER_EXTERNAL, _src(verification=(_V,)), Status.REFERRED_EXTERNAL, ("external_ref",),
-        notice=Text(
-            "Laporan Anda berada di luar kewenangan kami dan telah diteruskan kepada instansi yang "
-            "berwenang. Rujukan: {external_ref}",
-            "Your report is outside our authority and has been passed to the competent agency. "
-            "Reference: {external_ref}",
-        ),
-    ),
-    ActionSpec(
-        Action.ANSWER, _src(verification=(_V,), forwarded_unit=(_PK,)), Status.ANSWERED, ("message",),
-        notice=Text("Jawaban atas laporan Anda:\n{message}", "Our answer to your report:\n{message}"),
-    ),
-    ActionSpec(
-        Action.NOT_FOLLOWABLE, _src(verification=(_V,), forwarded_pyb=(_PYB,)), Status.NOT_FOLLOWABLE,
-        ("reason",), ("reason_text",),
-        notice=Text(
-            "Laporan Anda tidak dapat ditindaklanjuti. Alasan: {reason}",
-            "Your report cannot be followed up. Reason: {reason}",
-        ),
-    ),
-    ActionSpec(
-        Action.DISPOSE_TO_PENGKAJI, _src(forwarded_pyb=(_PYB,)), Status.INVESTIGATION, ("tier",),
-        notice=_INVESTIGATING,
-    ),
-    ActionSpec(
-        Action.UNIT_INVESTIGATE, _src(forwarded_unit=(_PK,)), Status.INVESTIGATION, ("tier",),
-        notice=_INVESTIGATING,
-    ),
-    ActionSpec(
-        Action.SET_TIER, _src(investigation=(_PK, _PYB)), None, ("tier",), anchor=Anchor.STEP_START,
-    ),
-    ActionSpec(
-        Action.CONCLUDE_SUBSTANTIATED, _src(investigation=(_PK,)), Status.SUBSTANTIATED, ("sanction",),
-        notice=Text(
-            "Pemeriksaan selesai: laporan Anda terbukti dan sanksi dijatuhkan sesuai ketentuan.",
-            "The investigation is complete: your report was upheld and a sanction imposed under the rules.",
-        ),
-    ),
-    ActionSpec(
-        Action.CONCLUDE_UNSUBSTANTIATED, _src(investigation=(_PK,)), Status.UNSUBSTANTIATED,
-        notice=Text(
-            "Pemeriksaan selesai: laporan Anda tidak terbukti. Laporan disimpan dan dapat digunakan "
-            "kembali bila diperlukan.",
-            "The investigation is complete: your report could not be confirmed. It is kept on file "
-            "and can be used again if needed.",
-        ),
-    ),
+    ActionSpec(Action.START_VERIFICATION, _src(received=(_V,)), Status.VERIFICATION,
+               notice=N.VERIFYING, anchor=Anchor.RECEIPT),
+    ActionSpec(Action.REQUEST_DATA, _src(verification=(_V,)), Status.AWAITING_DATA, ("message",),
+               notice=N.REQUEST_DATA),
+    ActionSpec(Action.REPORTER_SUPPLIED_DATA, _src(awaiting_data=(_REPORTER, _V)), Status.VERIFICATION,
+               notice=N.DATA_RECEIVED),
+    # The telaah (SP4N-LAPOR! b, c, e): dispute or violation, subject and object, and whether
+    # anonymous/confidential handling is needed. Internal: the reporter is not told.
+    ActionSpec(Action.RECORD_TELAAH, _src(verification=(_V,)), None,
+               ("classification", "subject", "object", "confidential_handling"), anchor=Anchor.KEEP),
+    ActionSpec(Action.RECLASSIFY, _src(verification=(_V,)), None, ("kind", "category", "grounds"),
+               notice=N.RECLASSIFIED, anchor=Anchor.KEEP),
+    ActionSpec(Action.FORWARD_PYB, _src(verification=(_V,)), Status.FORWARDED_PYB,
+               notice=N.TO_PYB, routes_to=_PYB),
+    ActionSpec(Action.FORWARD_UNIT, _src(verification=(_V,)), Status.FORWARDED_UNIT,
+               notice=N.TO_UNIT, routes_to=_PK),
+    # SIPUMA: the PYB forwards to the Inspectorate General (WISE) what is outside the body's duties.
+    ActionSpec(Action.REFER_EXTERNAL, _src(verification=(_V,), forwarded_pyb=(_PYB,)),
+               Status.REFERRED_EXTERNAL, ("external_ref",), notice=N.REFERRED),
+    # Tembusan (SP4N-LAPOR! i): copies to other agencies, the case stays in our workflow.
+    ActionSpec(Action.COPY_EXTERNAL,
+               _src(verification=(_V,), forwarded_pyb=(_PYB,), forwarded_unit=(_PK,),
+                    investigation=(_PK, _PYB)),
+               None, ("agency", "copy_ref"), ("disclose",), notice=N.COPIED, anchor=Anchor.KEEP),
+    ActionSpec(Action.ANSWER, _src(verification=(_V,), forwarded_unit=(_PK,)), Status.ANSWERED,
+               ("message",), notice=N.ANSWERED,
+               anchor_by_kind=MappingProxyType({Kind.INFORMATION_REQUEST: Anchor.RECEIPT})),
+    ActionSpec(Action.NOT_FOLLOWABLE, _src(verification=(_V,), forwarded_pyb=(_PYB,)),
+               Status.NOT_FOLLOWABLE, ("reason",), ("reason_text",), notice=N.NOT_FOLLOWABLE),
+    # The liaison sends back what is outside its authority; its key is removed.
+    ActionSpec(Action.RETURN_TO_VERIFICATION, _src(forwarded_unit=(_PK,)), Status.VERIFICATION,
+               ("grounds",), notice=N.RETURNED, revokes=_PK),
+    # A unit that finds an ethics or discipline matter in a service complaint.
+    ActionSpec(Action.ESCALATE_TO_PYB, _src(forwarded_unit=(_PK,), investigation=(_PK,)),
+               Status.FORWARDED_PYB, ("grounds",), notice=N.TO_PYB, routes_to=_PYB),
+    ActionSpec(Action.DISPOSE_TO_PENGKAJI, _src(forwarded_pyb=(_PYB,)), Status.INVESTIGATION, ("tier",),
+               notice=N.INVESTIGATING, routes_to=_PK),
+    ActionSpec(Action.UNIT_INVESTIGATE, _src(forwarded_unit=(_PK,)), Status.INVESTIGATION, ("tier",),
+               notice=N.INVESTIGATING, anchor=Anchor.STEP_START),
+    ActionSpec(Action.SET_TIER, _src(investigation=(_PK, _PYB)), None, ("tier",), anchor=Anchor.STEP_START),
+    # Banten B: the reported person may give a statement freely; it is sealed, never shown.
+    ActionSpec(Action.RECORD_STATEMENT, _src(investigation=(_PK,)), None, ("statement",),
+               anchor=Anchor.KEEP),
+    ActionSpec(Action.CONCLUDE_SUBSTANTIATED, _src(investigation=(_PK,)), Status.SUBSTANTIATED,
+               ("sanction",), notice=N.SUBSTANTIATED, routes_to=_PYB),
+    ActionSpec(Action.CONCLUDE_UNSUBSTANTIATED, _src(investigation=(_PK,)), Status.UNSUBSTANTIATED,
+               notice=N.UNSUBSTANTIATED, routes_to=_PYB),
     ActionSpec(
         Action.CLOSE,
         _src(
-            referred_external=(_V,), answered=(_V, _PK), substantiated=(_PYB,),
+            referred_external=(_V, _PYB), answered=(_V, _PK), substantiated=(_PYB,),
             unsubstantiated=(_PYB,), not_followable=(_V, _PYB),
         ),
-        Status.CLOSED, (), ("message",),
-        notice=Text(
-            "Penanganan laporan Anda telah selesai.{message_line}",
-            "Handling of your report is complete.{message_line}",
-        ),
+        Status.CLOSED, (), ("message",), notice=N.CLOSED,
     ),
-    ActionSpec(Action.ARCHIVE, _src(closed=(_SYSTEM,)), Status.ARCHIVED, ("due_on", "today")),
-    ActionSpec(
-        Action.AUTO_ARCHIVE, _src(awaiting_data=(_SYSTEM,)), Status.ARCHIVED, ("due_on", "today"),
-        notice=Text(
-            "Laporan Anda diarsipkan karena keterangan tambahan yang kami minta tidak diterima "
-            "sampai batas waktu.",
-            "Your report has been archived because the information we asked for did not arrive "
-            "by the deadline.",
-        ),
-    ),
+    ActionSpec(Action.ARCHIVE, _src(closed=(_SYSTEM,)), Status.ARCHIVED, _DUE),
+    ActionSpec(Action.AUTO_ARCHIVE, _src(awaiting_data=(_SYSTEM,)), Status.ARCHIVED, _DUE,
+               notice=N.AUTO_ARCHIVED),
+    ActionSpec(Action.AUTO_NOT_FOLLOWABLE, _src(awaiting_data=(_SYSTEM,)), Status.NOT_FOLLOWABLE, _DUE,
+               notice=N.AUTO_NOT_FOLLOWABLE),
 )})
 
-# Every action may carry an internal note for the event record (never shown to the reporter).
-_COMMON_OPTIONAL: Final = ("note",)
-
-register_labels({
-    Action.START_VERIFICATION: Text("Mulai verifikasi", "Start verification"),
-    Action.REQUEST_DATA: Text("Minta kelengkapan data", "Ask for more information"),
-    Action.REPORTER_SUPPLIED_DATA: Text("Data dari pelapor diterima", "Reporter supplied information"),
-    Action.FORWARD_PYB: Text("Teruskan ke pejabat berwenang", "Forward to authorised official"),
-    Action.FORWARD_UNIT: Text("Teruskan ke unit terkait", "Forward to unit concerned"),
-    Action.REFER_EXTERNAL: Text("Teruskan ke instansi lain", "Refer to another agency"),
-    Action.ANSWER: Text("Jawab langsung", "Answer directly"),
-    Action.NOT_FOLLOWABLE: Text("Tidak dapat ditindaklanjuti", "Cannot be followed up"),
-    Action.DISPOSE_TO_PENGKAJI: Text("Disposisi ke tim pengkaji", "Dispose to review team"),
-    Action.UNIT_INVESTIGATE: Text("Mulai pemeriksaan", "Start investigation"),
-    Action.SET_TIER: Text("Ubah kategori jangka waktu", "Change deadline tier"),
-    Action.CONCLUDE_SUBSTANTIATED: Text("Nyatakan terbukti", "Record as substantiated"),
-    Action.CONCLUDE_UNSUBSTANTIATED: Text("Nyatakan tidak terbukti", "Record as not substantiated"),
-    Action.CLOSE: Text("Selesaikan", "Close"),
-    Action.ARCHIVE: Text("Arsipkan", "Archive"),
-    Action.AUTO_ARCHIVE: Text("Arsipkan otomatis (batas waktu lewat)", "Auto-archive (deadline passed)"),
+# What the sweep does to an unanswered data request, by the office's policy.
+EXPIRY_ACTION: Final[Mapping[DataRequestPolicy, Action]] = MappingProxyType({
+    DataRequestPolicy.SP4N_LAPOR: Action.AUTO_ARCHIVE,
+    DataRequestPolicy.SIPUMA: Action.AUTO_NOT_FOLLOWABLE,
 })
+# The reason the reporter is shown when the SIPUMA clock runs out (verification 6).
+EXPIRY_REASON: Final = NotFollowableReason.UNCLEAR_NOT_CLARIFIED
 
 
 # --- queries ---------------------------------------------------------------------------------
@@ -317,34 +238,40 @@ def plan_transition(
     action: Action | str,
     actor: Actor | str,
     params: Mapping[str, object] | None = None,
+    *,
+    kind: Kind | str | None = None,
+    policy: DataRequestPolicy | str = DataRequestPolicy.SP4N_LAPOR,
 ) -> Transition:
-    """Check one step and describe it; raise `TransitionRefused` naming what is wrong."""
+    """Check one step and describe it; raise `TransitionRefused` naming what is wrong.
+
+    ``kind`` (the case's kind of report) picks a kind-specific deadline anchor; ``policy`` is
+    the office's data-request policy, which decides what a data request warns of.
+    """
     status, actor = _status(status), _actor(actor)
     spec = SPECS[_action(action)]
     _check_source(spec, status, actor)
-    values = _check_params(spec, dict(params or {}))
+    values = check_params(spec.action, spec.required, spec.optional, dict(params or {}))
     to_status = spec.to_status or status
     tier = values.get("tier")
+    anchor = spec.anchor_by_kind.get(Kind(kind), spec.anchor) if kind else spec.anchor
     return Transition(
         from_status=status,
         to_status=to_status,
         action=spec.action,
         actor=actor,
-        reporter_notice=_render(spec.notice, values),
-        deadline_rule=DeadlineRule(to_status, spec.anchor, tier if isinstance(tier, InvestigationTier) else None),
+        reporter_notice=_render(spec.notice, values, DataRequestPolicy(policy)),
+        deadline_rule=DeadlineRule(to_status, anchor, tier if isinstance(tier, InvestigationTier) else None),
         params=MappingProxyType(values),
+        routes_to=spec.routes_to,
+        revokes=spec.revokes,
     )
-
-
-def _refuse(problem: str, en: str, id_: str, field: str | None = None) -> TransitionRefused:
-    return TransitionRefused(en, message_id=id_, problem=problem, field=field)
 
 
 def _status(value: Status | str) -> Status:
     try:
         return Status(value)
     except ValueError:
-        raise _refuse("unknown", f"Unknown status {value!r}.", f"Status {value!r} tidak dikenal.") from None
+        raise refuse("unknown", f"Unknown status {value!r}.", f"Status {value!r} tidak dikenal.") from None
 
 
 def _action(value: Action | str) -> Action:
@@ -352,7 +279,7 @@ def _action(value: Action | str) -> Action:
         return Action(value)
     except ValueError:
         known = ", ".join(Action)
-        raise _refuse(
+        raise refuse(
             "unknown", f"Unknown action {value!r}. Known actions: {known}.",
             f"Tindakan {value!r} tidak dikenal. Tindakan yang ada: {known}.",
         ) from None
@@ -364,7 +291,7 @@ def _actor(value: Actor | str) -> Actor:
             return kind(value)
         except ValueError:
             pass
-    raise _refuse("unknown", f"Unknown role {value!r}.", f"Peran {value!r} tidak dikenal.")
+    raise refuse("unknown", f"Unknown role {value!r}.", f"Peran {value!r} tidak dikenal.")
 
 
 def _check_source(spec: ActionSpec, status: Status, actor: Actor) -> None:
@@ -376,7 +303,7 @@ def _check_source(spec: ActionSpec, status: Status, actor: Actor) -> None:
         else:
             en_tail = f"{status.value!r} is final: the case is read-only."
             id_tail = f"Status {label(status, 'id')!r} adalah akhir: laporan hanya dapat dibaca."
-        raise _refuse(
+        raise refuse(
             "status",
             f"Cannot {spec.action.value} a case in status {status.value!r} ({label(status, 'en')}); "
             f"it is possible only from: {', '.join(s.value for s in spec.sources)}. {en_tail}",
@@ -386,7 +313,7 @@ def _check_source(spec: ActionSpec, status: Status, actor: Actor) -> None:
     allowed = spec.sources[status]
     if actor not in allowed:
         who = ", ".join(sorted(a.value for a in allowed))
-        raise _refuse(
+        raise refuse(
             "role",
             f"Role {actor.value!r} may not {spec.action.value} a case in status {status.value!r}; "
             f"only {who} may.",
@@ -395,128 +322,33 @@ def _check_source(spec: ActionSpec, status: Status, actor: Actor) -> None:
         )
 
 
-def _check_params(spec: ActionSpec, raw: dict[str, object]) -> dict[str, object]:
-    accepted = (*spec.required, *spec.optional, *_COMMON_OPTIONAL)
-    unknown = sorted(set(raw) - set(accepted))
-    if unknown:
-        raise _refuse(
-            "field",
-            f"Action {spec.action.value!r} does not take {', '.join(map(repr, unknown))}; "
-            f"it takes: {', '.join(accepted)}.",
-            f"Tindakan {label(spec.action, 'id')!r} tidak menerima isian {', '.join(unknown)}.",
-            field=unknown[0],
-        )
-    values: dict[str, object] = {}
-    for name in accepted:
-        try:
-            value = _FIELDS[name](raw.get(name))
-        except (TypeError, ValueError) as exc:
-            raise _refuse(
-                "field",
-                f"Action {spec.action.value!r}: field {name!r} must be {exc}; got {raw.get(name)!r}.",
-                f"Tindakan {label(spec.action, 'id')!r}: isian {name!r} tidak sah.",
-                field=name,
-            ) from None
-        if value is None and name in spec.required:
-            raise _refuse(
-                "field",
-                f"Action {spec.action.value!r} needs the field {name!r}{_HINTS.get(name, '')}.",
-                f"Tindakan {label(spec.action, 'id')!r} memerlukan isian {name!r}.",
-                field=name,
-            )
-        if value is not None:
-            values[name] = value
-    if values.get("reason") is NotFollowableReason.OTHER and "reason_text" not in values:
-        raise _refuse(
-            "field",
-            "Reason 'other' needs 'reason_text': the reporter must be told the reason.",
-            "Alasan 'lainnya' memerlukan isian 'reason_text' karena alasannya wajib disampaikan kepada pelapor.",
-            field="reason_text",
-        )
-    due, today = values.get("due_on"), values.get("today")
-    if isinstance(due, date) and isinstance(today, date) and not today > due:
-        raise _refuse(
-            "field",
-            f"Cannot {spec.action.value} before the deadline has passed (due {due}, today {today}).",
-            f"Belum dapat diarsipkan: batas waktu {due} belum lewat.",
-            field="today",
-        )
-    return values
-
-
-# Field parsers: return None when absent/blank, raise ValueError("<what is expected>") when bad.
-
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValueError("a text")
-    return value.strip() or None  # blank counts as missing
-
-
-def _date(value: object) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime) or not isinstance(value, date):
-        raise ValueError("a local date (not a datetime)")
-    return value
-
-
-_REASONS: Final = ", ".join(NotFollowableReason)
-_TIERS: Final = ", ".join(f"{t.name.lower()}={t.value}" for t in InvestigationTier)
-
-
-def _reason(value: object) -> NotFollowableReason | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, str) and value in NotFollowableReason._value2member_map_:
-        return NotFollowableReason(value)
-    raise ValueError(f"one of {_REASONS}")
-
-
-def _tier(value: object) -> InvestigationTier | None:
-    """Accepts the enum, its day count (5/14/60, also as a form string) or its name."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        key = value.strip()
-        if key.upper() in InvestigationTier.__members__:
-            return InvestigationTier[key.upper()]
-        value = int(key) if key.isdigit() else key
-    if isinstance(value, int) and not isinstance(value, bool) and value in InvestigationTier._value2member_map_:
-        return InvestigationTier(value)
-    raise ValueError(f"one of {_TIERS}")
-
-
-_FIELDS: Final = {
-    "message": _text, "external_ref": _text, "sanction": _text, "reason_text": _text,
-    "note": _text, "reason": _reason, "tier": _tier, "due_on": _date, "today": _date,
-}
-_HINTS: Final = {
-    "reason": f" (one of: {_REASONS})",
-    "tier": f" (one of: {_TIERS})",
-    "message": " (the text the reporter will read)",
-    "external_ref": " (the agency and its reference)",
-    "sanction": " (the sanction imposed)",
-}
-
-
-def _render(template: Text | None, values: Mapping[str, object]) -> Text | None:
+def _render(template: Text | None, values: Mapping[str, object], policy: DataRequestPolicy) -> Text | None:
     """Fill a notice template; values are substituted, never parsed, so braces in them are safe."""
     if template is None:
         return None
     message = str(values.get("message", ""))
+    reason = values.get("reason")
+    if reason is None and template is N.AUTO_NOT_FOLLOWABLE:
+        reason = EXPIRY_REASON
     out = []
     for lang in ("id", "en"):
-        reason = values.get("reason")
         reason_txt = label(reason, lang) if isinstance(reason, NotFollowableReason) else ""
         if "reason_text" in values:
             extra = str(values["reason_text"])
             reason_txt = extra if reason is NotFollowableReason.OTHER else f"{reason_txt}. {extra}"
+        kind, category = values.get("kind"), values.get("category")
+        copy_detail = ""
+        if values.get("disclose") is True:
+            copy_detail = N.COPY_DETAIL.get(lang).format(
+                agency=values.get("agency", ""), copy_ref=values.get("copy_ref", ""))
         out.append(template.get(lang).format(
             message=message,
             message_line=f"\n{message}" if message else "",
             external_ref=values.get("external_ref", ""),
             reason=reason_txt,
+            consequence=N.CONSEQUENCE[policy].get(lang),
+            kind=label(kind, lang) if isinstance(kind, Kind) else "",
+            category=label(category, lang) if isinstance(category, Category) else "",
+            copy_detail=copy_detail,
         ))
     return Text(*out)
