@@ -67,6 +67,8 @@ ALLOWED: dict[str, str | frozenset[str]] = {
     "officer.intake": frozenset({"penerima"}),
     "officer.intake_record": frozenset({"penerima"}),
     "officer.intake_done": frozenset({"penerima"}),
+    "officer.intake_status": frozenset({"penerima"}),  # the desk's register-number status
+    "officer.intake_status_lookup": frozenset({"penerima"}),
 }
 
 # Endpoints whose side effects would end the test's own sessions.
