@@ -2,7 +2,10 @@
 
 Contract: never raises for anything wrong *inside* the file. Any parsing failure stores the
 original unchanged and reports why; only real I/O errors (missing source, full disk, ...)
-reach the caller.
+reach the caller, and CleaningBusy when every cleaning slot stays taken.
+
+The parsers run in a bounded child process (sandbox.py) unless ``isolate=False``, which the
+child itself and the fuzz tests use.
 """
 
 from __future__ import annotations
@@ -12,12 +15,11 @@ import shutil
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from PIL import Image
-
-from .clean_image import DEFAULT_MAX_PIXELS, clean_image
-from .clean_office import clean_office
-from .clean_pdf import PdfEncrypted, clean_pdf
+from .errors import PdfEncrypted
+from .png_strip import PngUnknownCritical
 from .report import NOTES, REMOVED, CleanReport
+from .sandbox import DEFAULT_MAX_PIXELS, CleanLimits, Outcome
+from .sandbox import run as run_sandboxed
 from .sniff import OOXML_KINDS, FileKind, kind_from_name, sniff
 
 __all__ = ["clean_file", "CleanReport", "FileKind", "DEFAULT_MAX_PIXELS"]
@@ -34,7 +36,8 @@ _Cleaner = Callable[[Path, BinaryIO], tuple[set[str], set[str]]]
 
 
 def clean_file(src_path: Path, dst_path: Path, declared_name: str, declared_type: str | None,
-               *, max_pixels: int = DEFAULT_MAX_PIXELS) -> CleanReport:
+               *, max_pixels: int = DEFAULT_MAX_PIXELS, isolate: bool = True,
+               limits: CleanLimits | None = None) -> CleanReport:
     """Write a cleaned copy of src_path (or, failing that, an exact copy) to dst_path.
 
     dst_path is created with mode 0600 (it holds plaintext). The declared name and type are
@@ -45,6 +48,21 @@ def clean_file(src_path: Path, dst_path: Path, declared_name: str, declared_type
     if kind is FileKind.OTHER:
         _copy_private(src_path, dst_path)
         return _report(kind, False, set(), {"unknown_type", *mismatch})
+    if isolate:
+        _open_private(dst_path).close()  # created 0600 here, before the child writes into it
+        outcome = run_sandboxed(kind, src_path, dst_path, max_pixels, limits)
+    else:
+        outcome = clean_here(kind, src_path, dst_path, max_pixels)
+    if outcome.failure is not None:
+        _copy_private(src_path, dst_path)
+        return _report(kind, False, set(), {outcome.failure, *mismatch})
+    return _report(kind, True, set(outcome.removed), set(outcome.notes) | mismatch)
+
+
+def clean_here(kind: FileKind, src_path: Path, dst_path: Path, max_pixels: int, *,
+               in_child: bool = False) -> Outcome:
+    """Run the cleaner for `kind` in this process. OSError (real I/O) is raised; any other
+    failure becomes Outcome.failure."""
     cleaner = _cleaner_for(kind, max_pixels)
     try:
         with _open_private(dst_path) as dst:
@@ -52,17 +70,22 @@ def clean_file(src_path: Path, dst_path: Path, declared_name: str, declared_type
     except Exception as exc:  # noqa: BLE001 - any parser failure means "store as is"
         if isinstance(exc, OSError) and exc.errno is not None:
             raise  # a genuine I/O problem, not a malformed file
-        _copy_private(src_path, dst_path)
-        return _report(kind, False, set(), {_failure_reason(exc), *mismatch})
-    return _report(kind, True, removed, notes | mismatch)
+        if in_child and isinstance(exc, MemoryError):
+            return Outcome(failure="clean_limit")  # the child's address-space bound was hit
+        return Outcome(failure=_failure_reason(exc))
+    return Outcome(frozenset(removed), frozenset(notes))
 
 
 def _cleaner_for(kind: FileKind, max_pixels: int) -> _Cleaner:
+    # Imported here: the cleaning child loads only the parser its file needs (faster start).
     if kind in (FileKind.JPEG, FileKind.PNG):
+        from .clean_image import clean_image
         return lambda src, dst: clean_image(src, dst, kind, max_pixels)
     if kind is FileKind.PDF:
+        from .clean_pdf import clean_pdf
         return clean_pdf
     if kind in OOXML_KINDS:
+        from .clean_office import clean_office
         return clean_office
     raise AssertionError(kind)
 
@@ -70,7 +93,10 @@ def _cleaner_for(kind: FileKind, max_pixels: int) -> _Cleaner:
 def _failure_reason(exc: BaseException) -> str:
     if isinstance(exc, PdfEncrypted):
         return "encrypted_pdf"
-    if isinstance(exc, (MemoryError, Image.DecompressionBombError)):
+    if isinstance(exc, PngUnknownCritical):
+        return "png_unknown_chunk"
+    # Pillow's DecompressionBombError, named so that PIL is not imported for PDFs and Office.
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "DecompressionBombError":
         return "too_large"
     return "damaged"
 

@@ -10,12 +10,11 @@ from typing import BinaryIO
 from PIL import Image, ImageCms, ImageOps
 
 from .jpeg_strip import strip_jpeg
-from .png_strip import strip_png
+from .png_strip import PngFormatError, PngUnknownCritical, strip_png
+from .sandbox import DEFAULT_MAX_PIXELS
 from .sniff import FileKind
 
-# 50 megapixels covers phone cameras' 48/50 MP modes; one decoded copy is ~150 MB of RGB,
-# and we hold two briefly (decode + transpose). Bigger images go the lossless path.
-DEFAULT_MAX_PIXELS = 50_000_000
+__all__ = ["DEFAULT_MAX_PIXELS", "clean_image"]
 JPEG_QUALITY = 92
 _GPS_IFD = 0x8825
 
@@ -35,6 +34,21 @@ def clean_image(src: Path, dst: BinaryIO, kind: FileKind, max_pixels: int) -> Fi
         dst.seek(0)
         dst.truncate()
         return _lossless(src, dst, kind)
+    except Exception as exc:
+        if kind is FileKind.PNG:
+            _raise_if_unknown_critical(src, exc)
+        raise
+
+
+def _raise_if_unknown_critical(src: Path, exc: Exception) -> None:
+    """Name the reason when Pillow failed on a PNG with a non-standard critical chunk (Apple's
+    CgBI): such a file is never passed through as cleaned."""
+    try:
+        strip_png(src.read_bytes())
+    except PngUnknownCritical as unknown:
+        raise unknown from exc
+    except PngFormatError:
+        pass
 
 
 def _lossless(src: Path, dst: BinaryIO, kind: FileKind) -> Findings:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable
 from xml.etree import ElementTree
 
+from . import office_rules
 from .jpeg_strip import JpegFormatError, strip_jpeg
 from .png_strip import PngFormatError, strip_png
 
@@ -53,7 +54,8 @@ _PROPERTY_PARTS = {
 # Parts that can name people: comments, tracked changes, people/persons lists, revisions.
 _AUTHOR_PARTS = re.compile(
     r"^(word/[^/]+\.xml|xl/comments[^/]*\.xml|xl/persons/[^/]+\.xml|xl/revisions/[^/]+\.xml"
-    r"|xl/workbook\.xml|ppt/commentAuthors\.xml|ppt/authors\.xml)$")
+    r"|xl/workbook\.xml|ppt/commentAuthors\.xml|ppt/authors\.xml|ppt/comments/[^/]+\.xml"
+    r"|xl/threadedComments/[^/]+\.xml)$")
 _VALUE = rb'("[^"]*"|\'[^\']*\')'
 _ATTR_NAME = re.compile(rb"(\s(?:[\w.-]+:)?(?:author|userName))=" + _VALUE)
 _ATTR_PPT_NAME = re.compile(rb"(<(?:[\w.-]+:)?(?:cmAuthor|author)\b[^>]*?\sname)=" + _VALUE)
@@ -93,10 +95,14 @@ def clean_office(src: Path, dst: BinaryIO) -> Findings:
         infos = zin.infolist()
         _check_bounds(infos)
         props = _property_parts(zin)
+        rules = office_rules.plan(zin, infos)
         pseudonyms = _Pseudonyms()
         with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
             for info in infos:
-                _copy_part(zin, zout, info, props, pseudonyms, removed, notes)
+                if info.filename in rules.dropped:
+                    removed.add(rules.dropped[info.filename])
+                    continue
+                _copy_part(zin, zout, info, props, rules, pseudonyms, removed, notes)
     if any(i.date_time != _FIXED_DATE for i in infos):
         removed.add("zip_timestamps")
     return removed, notes
@@ -133,8 +139,8 @@ def _property_parts(zin: zipfile.ZipFile) -> dict[str, tuple[bytes, str]]:
 
 
 def _copy_part(zin: zipfile.ZipFile, zout: zipfile.ZipFile, info: zipfile.ZipInfo,
-               props: dict[str, tuple[bytes, str]], pseudonyms: _Pseudonyms,
-               removed: set[str], notes: set[str]) -> None:
+               props: dict[str, tuple[bytes, str]], rules: office_rules.Plan,
+               pseudonyms: _Pseudonyms, removed: set[str], notes: set[str]) -> None:
     name = info.filename
     out_info = zipfile.ZipInfo(name, date_time=_FIXED_DATE)  # fresh: no extra fields, uid/gid
     out_info.compress_type = (info.compress_type if info.compress_type == zipfile.ZIP_STORED
@@ -146,12 +152,15 @@ def _copy_part(zin: zipfile.ZipFile, zout: zipfile.ZipFile, info: zipfile.ZipInf
         return
     if name.startswith(("word/embeddings/", "xl/embeddings/", "ppt/embeddings/")):
         notes.add("office_other_media")
-    rewrite = _pick_rewriter(name, notes)
-    if rewrite is not None:
+    rewriters = _pick_rewriters(name, rules, notes)
+    if rewriters:
         if info.file_size > MAX_PART_IN_MEMORY:
             notes.add("office_part_too_large")
         else:
-            zout.writestr(out_info, rewrite(zin.read(info), pseudonyms, removed))
+            data = zin.read(info)
+            for rewrite in rewriters:
+                data = rewrite(data, pseudonyms, removed)
+            zout.writestr(out_info, data)
             return
     with zin.open(info) as r, zout.open(out_info, "w", force_zip64=info.file_size > 1 << 31) as w:
         shutil.copyfileobj(r, w, _COPY_CHUNK)
@@ -160,25 +169,57 @@ def _copy_part(zin: zipfile.ZipFile, zout: zipfile.ZipFile, info: zipfile.ZipInf
 _Rewriter = Callable[[bytes, "_Pseudonyms", set[str]], bytes]
 
 
-def _pick_rewriter(name: str, notes: set[str]) -> _Rewriter | None:
+def _pick_rewriters(name: str, rules: office_rules.Plan, notes: set[str]) -> list[_Rewriter]:
     lower = name.lower()
     if _MEDIA.match(name):
         if lower.endswith((".jpg", ".jpeg", ".png")):
-            return _rewrite_media
+            return [_media_rewriter(notes)]
         if not lower.endswith((".emf", ".wmf", ".gif", ".svg", ".bmp")):
             notes.add("office_other_media")  # e.g. video, audio, TIFF, HEIC
-        return None
+        return []
+    found: list[_Rewriter] = []
+    if name == "[Content_Types].xml" and rules.dropped:
+        found.append(_rule(lambda d: office_rules.strip_content_types(d, rules.dropped), None))
     if lower.endswith(".rels"):
-        return _rewrite_rels
+        found.append(_rewrite_rels)
+        if name in rules.rels_ids:
+            ids = rules.rels_ids[name]
+            found.append(_rule(lambda d: office_rules.strip_relationships(d, ids), None))
+    if name in rules.source_ids:
+        ids_ = rules.source_ids[name]
+        found.append(_rule(lambda d: office_rules.unlink_ids(d, ids_), None))
+    if office_rules.RSID_PARTS.match(name):
+        found.append(_rule(office_rules.strip_rsids, "office_rsid"))
+    if office_rules.SLIDE_PARTS.match(name):
+        found.append(_rule(office_rules.new_creation_ids, "office_rsid"))
     if _AUTHOR_PARTS.match(name):
-        return _rewrite_authors
-    return None
+        found.append(_rewrite_authors)
+    if office_rules.DATE_PARTS.match(name):
+        found.append(_rule(office_rules.strip_dates, "office_dates"))
+    return found
 
 
-def _rewrite_media(data: bytes, _p: _Pseudonyms, removed: set[str]) -> bytes:
+def _rule(edit: Callable[[bytes], bytes], code: str | None) -> _Rewriter:
+    """A plain bytes -> bytes rule; `code` is reported when it changed anything."""
+    def rewrite(data: bytes, _p: _Pseudonyms, removed: set[str]) -> bytes:
+        out = edit(data)
+        if code is not None and out != data:
+            removed.add(code)
+        return out
+    return rewrite
+
+
+def _media_rewriter(notes: set[str]) -> _Rewriter:
+    def rewrite(data: bytes, p: _Pseudonyms, removed: set[str]) -> bytes:
+        return _rewrite_media(data, p, removed, notes)
+    return rewrite
+
+
+def _rewrite_media(data: bytes, _p: _Pseudonyms, removed: set[str], notes: set[str]) -> bytes:
     try:
         cleaned, found = strip_png(data) if data.startswith(b"\x89PNG") else strip_jpeg(data)
     except (JpegFormatError, PngFormatError):
+        notes.add("embedded_image_uncleaned")
         return data  # a picture Office itself may not show; leave it byte for byte
     if found:
         removed.add("office_media_meta")

@@ -12,7 +12,10 @@ from typing import BinaryIO
 import pikepdf
 from pikepdf import Name
 
+from .errors import PdfEncrypted
 from .jpeg_strip import JpegFormatError, strip_jpeg
+
+__all__ = ["PdfEncrypted", "clean_pdf"]
 
 Findings = tuple[set[str], set[str]]
 
@@ -22,10 +25,6 @@ _MARKUP = frozenset({
     "/Underline", "/Squiggly", "/StrikeOut", "/Stamp", "/Caret", "/Ink", "/FileAttachment",
     "/Sound", "/Redact", "/Popup",
 })
-
-
-class PdfEncrypted(Exception):
-    """Needs a password we do not have."""
 
 
 def clean_pdf(src: Path, dst: BinaryIO) -> Findings:
@@ -78,6 +77,7 @@ def _clean_object(obj: pikepdf.Object, removed: set[str], notes: set[str]) -> No
         try:
             cleaned, found = strip_jpeg(obj.read_raw_bytes())
         except JpegFormatError:
+            notes.add("embedded_image_uncleaned")
             return  # the viewer copes or not; we leave the image bytes as they were
         if found:
             # pikepdf types .get() as a plain Object; /DecodeParms is passed back unchanged

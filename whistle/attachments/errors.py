@@ -17,3 +17,7 @@ class TooLarge(AttachmentError):
 
 class StorageError(AttachmentError):
     """A storage name or path was refused (bad name, escape from the root, symlink)."""
+
+
+class PdfEncrypted(Exception):
+    """Needs a password we do not have (raised while cleaning; the file is kept as is)."""

@@ -25,7 +25,9 @@ _GPS_IFD = 0x8825
 def _classify(marker: int, payload: bytes) -> str | None:
     """Return the removed-code for a dropped segment, or None to keep it."""
     if marker == _APP0 and payload.startswith(b"JFIF\x00"):
-        return None  # pixel density/aspect only; some decoders want it
+        return None  # rewritten as the bare header by _bare_app0
+    if marker == _APP0 and payload.startswith(b"JFXX\x00"):
+        return "jpeg_thumbnail"  # JFIF extension: nothing but a thumbnail
     if marker == _APP14 and payload.startswith(b"Adobe"):
         return None  # colour transform flag: dropping it changes colours of CMYK/YCCK files
     if marker == _APP1 and payload.startswith(b"Exif\x00\x00"):
@@ -59,6 +61,19 @@ def _orientation_only_exif(payload: bytes) -> tuple[bytes | None, bool]:
     minimal = Image.Exif()
     minimal[_ORIENTATION] = orientation
     return minimal.tobytes(), has_gps
+
+
+def _bare_app0(payload: bytes) -> tuple[bytes, bool]:
+    """(JFIF payload without its thumbnail, whether anything was cut).
+
+    The header is 14 bytes: "JFIF\\0", version, density unit, X and Y density, and the
+    thumbnail's width and height, set to 0 here. A thumbnail is a second picture of the
+    scene, and can show what the main image was cropped or edited to hide.
+    """
+    if len(payload) < 12:
+        raise JpegFormatError("short JFIF header")
+    bare = payload[:12] + b"\x00\x00"
+    return bare, bare != payload
 
 
 def _segment(marker: int, payload: bytes) -> bytes:
@@ -95,7 +110,16 @@ def strip_jpeg(data: bytes) -> tuple[bytes, set[str]]:
             raise JpegFormatError("bad segment length")
         payload = data[i + 4:end]
         code = _classify(marker, payload)
-        if code is None:
+        if code is None and marker == _APP0:
+            bare, cut = _bare_app0(payload)
+            out += _segment(_APP0, bare)
+            if cut:
+                removed.add("jpeg_thumbnail")
+        elif code is None and marker == _APP14:
+            out += _segment(_APP14, payload[:12])  # "Adobe", version, 2 flags, transform
+            if len(payload) > 12:
+                removed.add("exif")
+        elif code is None:
             out += data[i:end]
         else:
             removed.add(code)

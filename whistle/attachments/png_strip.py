@@ -16,14 +16,23 @@ class PngFormatError(ValueError):
     """The bytes are not a well-formed PNG."""
 
 
-# Ancillary chunks that only affect how pixels are drawn; every other ancillary chunk goes.
+class PngUnknownCritical(PngFormatError):
+    """A critical chunk outside the PNG standard (e.g. Apple's CgBI): we cannot know what it
+    holds, so the file is never passed through as cleaned."""
+
+
+_CRITICAL = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND"})
+
+
+# Ancillary chunks that only affect how pixels are drawn; every other ancillary chunk goes
+# (sPLT too: it carries a free-text palette name).
 _KEEP_ANCILLARY = frozenset({
-    b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"sBIT", b"bKGD", b"pHYs", b"hIST", b"sPLT",
+    b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"sBIT", b"bKGD", b"pHYs", b"hIST",
     b"acTL", b"fcTL", b"fdAT", b"cICP", b"mDCV", b"cLLI",
 })
 _REMOVED_CODE = {
     b"tEXt": "png_text", b"iTXt": "png_text", b"zTXt": "png_text",
-    b"eXIf": "exif", b"tIME": "png_time", b"iCCP": "icc",
+    b"eXIf": "exif", b"tIME": "png_time", b"iCCP": "icc", b"sPLT": "png_palette_name",
 }
 
 
@@ -45,6 +54,8 @@ def strip_png(data: bytes) -> tuple[bytes, set[str]]:
         if zlib.crc32(data[i + 4:end - 4]) != crc:
             raise PngFormatError("bad chunk CRC")
         critical = not (ctype[0] & 0x20)
+        if critical and ctype not in _CRITICAL:
+            raise PngUnknownCritical(ctype.decode("latin-1"))
         if critical or ctype in _KEEP_ANCILLARY:
             out += data[i:end]
         else:

@@ -78,6 +78,27 @@ REMOVED: dict[str, dict[Lang, str]] = {
         "en": "metadata inside embedded JPEG/PNG pictures"},
     "zip_timestamps": {
         "id": "tanggal berkas di dalam paket dokumen", "en": "file dates inside the document package"},
+    "jpeg_thumbnail": {
+        "id": "gambar mini (thumbnail) tertanam, yang dapat memperlihatkan bagian yang dipotong",
+        "en": "embedded thumbnail picture, which can show what was cropped out"},
+    "png_palette_name": {
+        "id": "nama palet warna PNG (teks bebas)", "en": "PNG palette name (free text)"},
+    "office_rsid": {
+        "id": "kode sesi penyuntingan (rsid) yang menghubungkan salinan yang disunting bersama",
+        "en": "editing-session ids (rsid) that link copies edited together"},
+    "office_customxml": {
+        "id": "data XML kustom (properti SharePoint: nama, e-mail, alamat intranet)",
+        "en": "custom XML data (SharePoint properties: names, e-mails, intranet addresses)"},
+    "office_thumbnail": {
+        "id": "gambar pratinjau halaman pertama", "en": "preview picture of the first page"},
+    "office_printer": {
+        "id": "pengaturan printer (nama printer dan perangkat)",
+        "en": "printer settings (printer and device names)"},
+    "office_label": {
+        "id": "label sensitivitas (pengenal organisasi)",
+        "en": "sensitivity label (organisation identifiers)"},
+    "office_dates": {
+        "id": "tanggal komentar dan pelacakan perubahan", "en": "dates of comments and tracked changes"},
 }
 
 # What could not be cleaned, and why.
@@ -124,6 +145,21 @@ NOTES: dict[str, dict[Lang, str]] = {
     "office_part_too_large": {
         "id": "Office: sebagian isi terlalu besar untuk diperiksa dan disimpan apa adanya",
         "en": "Office: some parts were too large to check and were kept as they were"},
+    "embedded_image_uncleaned": {
+        "id": "sebagian gambar tertanam tidak dapat dibersihkan dan disimpan apa adanya "
+              "(mungkin berisi data kamera atau lokasi)",
+        "en": "some embedded pictures could not be cleaned and were kept as they were (they may "
+              "carry camera or location data)"},
+    "png_unknown_chunk": {
+        "id": "tidak dapat dibersihkan: PNG memakai format tidak baku (misalnya CgBI dari "
+              "Apple); disimpan apa adanya",
+        "en": "could not be cleaned: the PNG uses a non-standard format (such as Apple's CgBI); "
+              "stored as is"},
+    "clean_limit": {
+        "id": "tidak dapat dibersihkan: pembersihan melampaui batas memori atau waktu server; "
+              "disimpan terenkripsi apa adanya",
+        "en": "could not be cleaned: cleaning went past the server's memory or time limit; "
+              "stored encrypted as is"},
     "declared_mismatch": {
         "id": "nama atau jenis berkas tidak sesuai dengan isinya; berkas diperlakukan "
               "menurut isinya",
