@@ -1,7 +1,7 @@
 """All models, importable from one place so Alembic sees the whole metadata."""
 from .agencies import AgencyKey
 from .base import Base, UTCDateTime, new_id, utcnow
-from .case import Case, CaseField, CaseKeyWrap, IdentityBlob, IdentityShare
+from .case import Case, CaseField, CaseKeyWrap, CaseStatement, IdentityBlob, IdentityShare
 from .events import AuditEntry, Event
 from .identity import IdentityConsent, IdentityRequest, ShareRelease
 from .notices import CaseNotice
@@ -12,7 +12,7 @@ from .thread import Attachment, Message
 __all__ = [
     "AgencyKey",
     "Attachment", "AuditEntry", "Base", "CalendarOverride", "Case", "CaseField", "CaseKeyWrap",
-    "CaseNotice",
+    "CaseNotice", "CaseStatement",
     "Event", "IdentityBlob", "IdentityConsent", "IdentityRequest", "IdentityShare", "Message",
     "Officer", "ServerSession", "ShareRelease", "Team", "TeamMember", "Unit", "UTCDateTime", "new_id",
     "utcnow",

@@ -47,6 +47,9 @@ class Case(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))  # handling team now
     tier: Mapped[str | None] = mapped_column(String(24))  # investigation tier
     anonymity: Mapped[str] = mapped_column(String(16))  # "anonymous" | "confidential"
+    # The telaah (SP4N-LAPOR! b, e), plain because statistics count them; NULL until recorded.
+    classification: Mapped[str | None] = mapped_column(String(16))  # domain Classification
+    confidential_handling: Mapped[bool | None] = mapped_column(Boolean)
     has_identity: Mapped[bool] = mapped_column(Boolean, default=False)
     has_witnesses: Mapped[bool] = mapped_column(Boolean, default=False)
     # When the report really arrived (intake channels may be days old); deadlines run from it.
@@ -98,6 +101,24 @@ class CaseKeyWrap(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CaseStatement(Base):
+    """The reported person's statement (keterangan terlapor), recorded by the pengkaji.
+
+    A record of its own, never a thread message: the reporter's view reads only messages, so
+    what the reported person said cannot reach them. Encrypted under the case key with aad
+    ``case:<id>|statement:<id>``; who recorded it and when stay plain for accountability.
+    """
+
+    __tablename__ = "case_statements"
+    __table_args__ = (Index("ix_case_statements_case_at", "case_id", "at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     blob: Mapped[bytes] = mapped_column(LargeBinary)
 
 

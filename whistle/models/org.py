@@ -16,6 +16,10 @@ class Unit(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The office's own day (WIB/WITA/WIT as an IANA zone, domain OfficeZone): its working days,
+    # deadlines and "late" are counted in it (migration 0009).
+    timezone: Mapped[str] = mapped_column(String(32), default="Asia/Jakarta",
+                                          server_default="Asia/Jakarta")
 
 
 class Officer(Base):
