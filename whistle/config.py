@@ -85,12 +85,19 @@ class Config:
     smtp_from: str = ""
     smtp_starttls: bool = True
     smtp_timeout: float = 10.0
+    # Bearer token for /metrics (empty: /metrics answers 404). Give it as a file
+    # (WHISTLE_METRICS_TOKEN_FILE), like every secret setting; see load_config.
+    metrics_token: str = field(default="", repr=False)
+    # Where the instance secrets are read from; default <instance>/secrets. Point it at a
+    # systemd credentials directory (LoadCredential=pepper:..., %d) to keep them off the
+    # instance folder.
+    secrets_path: Path | None = None
     testing: bool = False
 
     # -- derived paths -------------------------------------------------------------------
     @property
     def secrets_dir(self) -> Path:
-        return self.instance_dir / "secrets"
+        return self.secrets_path or self.instance_dir / "secrets"
 
     @property
     def db_url(self) -> str:
@@ -162,11 +169,22 @@ def _coerce_all(values: Mapping[str, Any]) -> dict[str, Any]:
 def load_config(
     environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Config:
-    """Build a Config from ``WHISTLE_<FIELD>`` variables, then apply ``overrides``."""
+    """Build a Config from ``WHISTLE_<FIELD>`` variables, then apply ``overrides``.
+
+    Every setting may instead be read from a file named by ``WHISTLE_<FIELD>_FILE`` (as systemd
+    ``LoadCredential`` provides them), so that no secret (a database password inside its URL,
+    the SMTP password, the metrics token) has to sit in the environment.
+    """
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     for f in fields(Config):
-        raw = env.get("WHISTLE_" + f.name.upper())
+        name = "WHISTLE_" + f.name.upper()
+        raw = env.get(name)
+        path = env.get(name + "_FILE")
+        if path is not None:
+            if raw is not None:
+                raise ConfigError(f"set {name} or {name}_FILE, not both")
+            raw = _read_setting_file(name + "_FILE", path)
         if raw is not None:
             values[f.name] = _coerce(f.name, raw)
     config = Config(**values)
@@ -174,6 +192,18 @@ def load_config(
         config = config.with_overrides(overrides)
     validate(config)
     return config
+
+
+def _read_setting_file(variable: str, path: str) -> str:
+    """The file's text without its final line break. Errors name the file, never the content."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as exc:
+        raise ConfigError(f"{variable}: cannot read {path} ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{variable}: {path} is not UTF-8 text") from None
+    return text[:-1] if text.endswith("\n") else text
 
 
 def validate(config: Config) -> None:
@@ -213,8 +243,11 @@ def init_instance(config: Config) -> list[str]:
     for path in (config.attachments_dir, config.tmp_dir, config.logs_dir):
         path.mkdir(parents=True, exist_ok=True)
         os.chmod(path, 0o700)
-    config.secrets_dir.mkdir(mode=0o700, exist_ok=True)
-    os.chmod(config.secrets_dir, 0o700)
+    if config.secrets_path is not None and not config.secrets_dir.is_dir():
+        raise ConfigError(f"WHISTLE_SECRETS_PATH {config.secrets_dir} is not a folder")
+    if config.secrets_path is None:  # an outside folder (systemd credentials) is not ours to chmod
+        config.secrets_dir.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(config.secrets_dir, 0o700)
     return [name for name in SECRET_NAMES if _write_secret(config.secrets_dir / name)]
 
 
