@@ -9,11 +9,11 @@ again after a validation error, so nothing typed or uploaded is lost.
 When the case is written, :func:`attach_staged` adds the attachment rows (file key and
 metadata encrypted under the case key) inside the caller's transaction, and
 :func:`finish_staged` moves the files into the store only after the commit, or discards them.
-Pending files of an abandoned form are removed by the store's orphan sweep.
+Pending files of an abandoned form are removed by the store's orphan sweep; those of a request
+killed mid-way, at the next start-up (services/operations/housekeeping.recover).
 """
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +27,7 @@ from ...attachments.errors import AttachmentError, TooLarge
 from ...attachments.pipeline import ingest
 from ...attachments.report import CleanReport
 from ...attachments.storage import AttachmentStore, PendingFile
+from ...attachments.workspace import JournaledStore, Workspace, pending_handle
 from ...db import transaction
 from ...models import Attachment, new_id
 from ..custody.casekeys import CaseCipher
@@ -80,9 +81,16 @@ class StagedFile:
 
 def stage_upload(store: AttachmentStore, stream: BinaryIO, name: str, declared_type: str | None,
                  *, max_bytes: int, workdir: Path) -> StagedFile:
-    """Clean and encrypt one upload into the store's temp area. TooLarge past ``max_bytes``."""
+    """Clean and encrypt one upload into the store's temp area. TooLarge past ``max_bytes``.
+
+    The plaintext temps go into this process's own locked folder under ``workdir`` and the
+    store temp's name is journaled there first (whistle/attachments/workspace.py), so that a
+    kill at any moment leaves nothing that start-up recovery cannot find and remove.
+    """
+    ws = Workspace.of(workdir)
     try:
-        result = ingest(stream, name, declared_type, store, max_bytes, workdir, aad=CONTENT_AAD)
+        result = ingest(stream, name, declared_type, JournaledStore(store, ws), max_bytes,
+                        ws.path, aad=CONTENT_AAD)
     except TooLarge:
         raise
     except (AttachmentError, OSError) as exc:
@@ -97,9 +105,7 @@ def stage_upload(store: AttachmentStore, stream: BinaryIO, name: str, declared_t
 
 def _pending(store: AttachmentStore, f: StagedFile) -> PendingFile:
     """Rebuild the store's handle for a staged file (possibly from an earlier request)."""
-    closed = io.BytesIO()
-    closed.close()  # already fsynced and closed by ingest
-    return PendingFile(f.storage_name, store.tmp_dir / f"{f.storage_name}.part", closed)
+    return pending_handle(store, f.storage_name)
 
 
 def still_there(store: AttachmentStore, f: StagedFile) -> bool:
@@ -146,8 +152,9 @@ def finish_staged(store: AttachmentStore | None, files: Sequence[StagedFile], *,
                   committed: bool) -> None:
     """After the transaction: move the files in (committed) or throw them away (rolled back).
 
-    If a rename fails after the database commit, the store's orphan sweep rolls it forward
-    (the database knows the name), so the record is never left pointing at nothing for good.
+    If a rename fails after the database commit, or the process dies just there, recovery
+    rolls it forward (the database knows the name) at the next start-up, worker exit or
+    sweep, so the record is never left pointing at nothing (services/operations/housekeeping).
     """
     if not files:
         return
@@ -161,8 +168,17 @@ def finish_staged(store: AttachmentStore | None, files: Sequence[StagedFile], *,
             else:
                 store.discard(handle)
         except (OSError, AttachmentError) as exc:  # one bad file must not lose the others
+            if committed and _moved_in(store, f):
+                continue  # start-up recovery on another process moved it in first
             log.error("attachment %s failed: %s", "commit" if committed else "discard",
                       type(exc).__name__)
+
+
+def _moved_in(store: AttachmentStore, f: StagedFile) -> bool:
+    try:
+        return store.exists(f.storage_name) and not _pending(store, f).path.exists()
+    except AttachmentError:
+        return False
 
 
 def discard_all(store: AttachmentStore | None, files: Sequence[StagedFile]) -> None:
