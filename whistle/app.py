@@ -27,6 +27,7 @@ BLUEPRINTS: tuple[tuple[str, str], ...] = (
     ("whistle.blueprints.reporter", "/"),
     ("whistle.blueprints.officer", "/officer"),
     ("whistle.blueprints.admin", "/admin"),
+    ("whistle.blueprints.ops", "/"),  # /healthz, /metrics
 )
 
 log = logging.getLogger("whistle")
@@ -77,10 +78,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     init_limits(app, config)
     init_errors(app)
     app.jinja_env.autoescape = True
-
-    @app.get("/healthz")
-    def healthz() -> tuple[str, int, dict[str, str]]:
-        return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
     register_blueprints(app)
     # The journal entries of a request's upload temps end with the request (workspace.py).

@@ -100,7 +100,7 @@ def test_app_refuses_world_readable_secret(tmp_path: Path) -> None:
 
 def test_healthz_and_state(app: Flask) -> None:
     response = app.test_client().get("/healthz")
-    assert response.status_code == 200 and response.data == b"ok"
+    assert response.status_code == 200 and response.get_json()["status"] == "ok"
     s = state(app)
     assert app.config["SECRET_KEY"] == s.secrets.secret_key
     assert app.config["MAX_CONTENT_LENGTH"] == s.config.max_upload_bytes
@@ -109,7 +109,7 @@ def test_healthz_and_state(app: Flask) -> None:
 def test_missing_blueprints_are_skipped(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     import whistle.app as app_module
 
-    assert set(app.blueprints) <= {"reporter", "officer", "admin"}
+    assert set(app.blueprints) <= {"reporter", "officer", "admin", "ops"}
     monkeypatch.setattr(app_module, "BLUEPRINTS", (("whistle.blueprints.not_written_yet", "/x"),))
     assert app_module.register_blueprints(Flask("probe")) == []
 

@@ -11,6 +11,7 @@ import time
 
 import click
 
+from whistle.commands.audit import audited
 from whistle.config import ConfigError, load_config
 from whistle.db import make_engine, make_sessionmaker
 
@@ -26,7 +27,7 @@ def register(cli: click.Group) -> None:
     def sweep_command(every: int | None, batch: int, no_mail: bool) -> None:
         from whistle.attachments.storage import AttachmentStore
         from whistle.models import utcnow
-        from whistle.services.operations import housekeeping
+        from whistle.services.operations import housekeeping, metrics
         from whistle.services.operations import retention
         from whistle.services.operations import sweep
         from whistle.web.logging import configure_logging
@@ -37,7 +38,7 @@ def register(cli: click.Group) -> None:
             raise click.ClickException(str(exc)) from exc
         configure_logging(config.logs_dir)
         engine = make_engine(config.db_url)
-        factory = make_sessionmaker(engine)
+        factory = audited(make_sessionmaker(engine), config)
         try:
             while True:
                 started = time.monotonic()
@@ -46,6 +47,7 @@ def register(cli: click.Group) -> None:
                 purged = retention.purge_archived(
                     factory, AttachmentStore(config.attachments_dir),
                     retention_days=config.retention_days, now=utcnow())
+                metrics.record_sweep(config)  # /metrics: whistle_sweep_lag_seconds
                 click.echo(f"sweep: {report.summary()}; {tidy.summary()}; "
                            f"purged {purged} archived cases "
                            f"({time.monotonic() - started:.2f} s)")

@@ -70,8 +70,9 @@ def _global_limit() -> str:
 
 @limiter.request_filter
 def _exempt() -> bool:
-    # Health checks come from the operator's monitoring, not from the public.
-    return request.endpoint in ("healthz", "static")
+    # Health checks and metrics come from the operator's monitoring, not from the public, and
+    # must keep answering during a flood.
+    return request.endpoint in ("ops.healthz", "ops.metrics", "static")
 
 
 def session_limit() -> str:
