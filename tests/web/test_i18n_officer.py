@@ -27,7 +27,7 @@ from whistle.db import transaction
 from whistle.domain.constants import Role
 from whistle.models import Officer
 from whistle.services.people import accounts
-from whistle.services.custody import escalation
+from whistle.services.custody import escalation, releases
 from whistle.services.reporter import reports
 from whistle.services.cases.calendar import today
 from whistle.web.state import state
@@ -180,13 +180,15 @@ def test_identity_request_pages_are_translated(office: Office) -> None:
     page's language; the state code stays machine-readable in data-status."""
     ver = office.client("ver")
     req = _step(office, "ver", escalation.request_identity, office.case_id,
-                "Keterangan pelapor diperlukan sebagai saksi dalam pemeriksaan.")
+                "Keterangan pelapor diperlukan sebagai saksi dalam pemeriksaan.", "witness",
+                "Pasal 12 Peraturan Menteri PANRB 2019")
     detail = f"/officer/identity/{req.id}"
     assert re.search(r'data-status="pending">menunggu keputusan<', ver.get(detail).get_data(as_text=True))
-    _step(office, "pyb", escalation.decide, req.id, True, True)
-    _step(office, "uki", escalation.release_share, req.id)
-    _step(office, "pyb", escalation.release_share, req.id)
-    html = ver.get(detail).get_data(as_text=True)
+    _step(office, "pyb", escalation.decide, req.id, True, True, "Diperlukan untuk pemeriksaan.")
+    _step(office, "uki", releases.release_share, req.id)
+    _step(office, "pyb", releases.release_share, req.id)
+    html = ver.post(f"{detail}/open", data={"csrf_token": csrf(ver, detail)},
+                    follow_redirects=True).get_data(as_text=True)
     assert re.search(r'data-status="opened">telah dibuka oleh pemohon<', html)
     assert "<dt>Nama lengkap</dt><dd>Rahmat Hidayat</dd>" in html and "Identitas pelapor" in html
     assert "<dt>name</dt>" not in html and "Full name" not in html

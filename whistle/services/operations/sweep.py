@@ -12,10 +12,15 @@ process (deploy/README.md, "The sweep"). It is safe to run twice at once and aft
 * a notification is claimed in ``case_notices`` (primary key, ``ON CONFLICT DO NOTHING``)
   before the mail is sent: at most once per case and kind, whoever races.
 
-The sweep holds no key. The reporter's "archived because no data arrived" notice was sealed
-by the officer who asked for the data (`cases._prepare_archive_notice`); the sweep only moves
-that blob into the thread. All case-row locks of a batch are taken before its audit entries,
-whose PostgreSQL advisory lock must never be held while waiting for a row (deadlock order).
+The sweep holds no key. The reporter's "no data arrived" notice was sealed by the officer who
+asked for the data (`cases._prepare_expiry_notice`); the sweep only moves that blob into the
+thread. Which field holds it says what the office's policy decided at that moment: archived
+(SP4N-LAPOR!) or not followable with the reason shown (SIPUMA). All case-row locks of a batch
+are taken before its audit entries, whose PostgreSQL advisory lock must never be held while
+waiting for a row (deadlock order).
+
+Days are each office's own: deadlines, archiving and late flags are judged per time zone of
+the units (WIB, WITA, WIT), so a WITA office's day ends an hour before Jakarta's.
 """
 from __future__ import annotations
 
@@ -47,7 +52,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ...db import Conflict, is_write_conflict, transaction
 from ...domain.calendar import DEFAULT_CONFIG, DeadlineConfig, quiet_period_ends
 from ...domain.constants import Party, Status
-from ...domain.workflow import Action, plan_transition
+from ...domain.workflow import SPECS, Action, plan_transition
 from ...models import (
     Case,
     CaseField,
@@ -59,10 +64,10 @@ from ...models import (
     TeamMember,
     utcnow,
 )
-from ..cases.calendar import local_date, local_tz
-from ..cases.transitions import FIELD_SWEEP_NOTICE
-from ..custody import audit
-from . import notify
+from ..cases.calendar import local_date, local_tz, units_by_zone
+from ..cases.transitions import EXPIRY_FIELDS, FIELD_SWEEP_NOTICE_NF
+from ..custody import audit, releases
+from . import audit_mail, notify
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
@@ -80,17 +85,23 @@ _T = TypeVar("_T")
 class SweepReport:
     archived: int = 0  # awaiting_data past its deadline
     archived_closed: int = 0  # closed, quiet period over
+    not_followable: int = 0  # awaiting_data past its deadline under the SIPUMA policy
     marked_late: int = 0
     cleared_late: int = 0
     new_notices: int = 0
     late_notices: int = 0
     mails: int = 0
+    identity_expired: int = 0  # identity requests past their life (keys destroyed)
+    head_mails: int = 0  # the daily signed audit head, to the auditors (audit_mail.py)
     recipients: dict[str, notify.Counts] = field(default_factory=dict, repr=False)
 
     def summary(self) -> str:
         return (f"archived {self.archived} unanswered, {self.archived_closed} closed; "
+                f"not followable {self.not_followable} unanswered; "
                 f"late +{self.marked_late} -{self.cleared_late}; notices new {self.new_notices} "
-                f"late {self.late_notices}; mails {self.mails}")
+                f"late {self.late_notices}; mails {self.mails}; "
+                f"identity requests expired {self.identity_expired}; "
+                f"audit head mails {self.head_mails}")
 
 
 def _retry(fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
@@ -112,96 +123,121 @@ def _retry(fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
 def _archive_batch(factory: sessionmaker[Session], *, status: Status, action: Action,
                    today: date, now: datetime, after: tuple[Any, str] | None, batch: int,
                    closed_before: datetime | None, quiet_days: int,
-                   config: Any = None) -> tuple[int, int, tuple[Any, str] | None]:
-    """Archive one batch; returns (selected, archived, cursor for the next batch)."""
+                   config: Any = None, unit_ids: list[int] | None = None,
+                   zone: str | None = None) -> tuple[int, dict[Action, int], tuple[Any, str] | None]:
+    """Act on one batch; returns (selected, cases acted on per action, cursor for the next)."""
     with transaction(factory) as db:
         if status is Status.AWAITING_DATA:
             order = (Case.due_on, Case.id)
-            q = select(Case.id, Case.version, Case.due_on).where(
+            # The notice sealed for SIPUMA's expiry marks the case for "not followable".
+            nf = exists().where(CaseField.case_id == Case.id, CaseField.name == FIELD_SWEEP_NOTICE_NF)
+            q = select(Case.id, Case.version, Case.due_on, nf).where(
                 Case.status == status.value, Case.due_on < today)
         else:
             order = (Case.closed_at, Case.id)
-            q = select(Case.id, Case.version, Case.closed_at).where(
+            q = select(Case.id, Case.version, Case.closed_at, literal(False)).where(
                 Case.status == status.value, Case.closed_at < closed_before)
+        if unit_ids is not None:
+            q = q.where(Case.unit_id.in_(unit_ids))
         if after is not None:
             q = q.where(or_(order[0] > after[0], and_(order[0] == after[0], Case.id > after[1])))
         rows = db.execute(q.order_by(*order).limit(batch)).all()
         if not rows:
-            return 0, 0, None
-        won: list[str] = []
-        for case_id, version, anchor in rows:
+            return 0, {}, None
+        won: dict[str, Action] = {}
+        for case_id, version, anchor, not_followable in rows:
             # For closed cases the anchor is closed_at (a datetime; NULL excluded by the WHERE).
             due = anchor if status is Status.AWAITING_DATA else quiet_period_ends(
-                local_date(type_cast(datetime, anchor), config),
+                local_date(type_cast(datetime, anchor), config, zone=zone),
                 DeadlineConfig(quiet_period_days=quiet_days))
-            plan = plan_transition(status, action, Party.SYSTEM, {"due_on": due, "today": today})
+            act = Action.AUTO_NOT_FOLLOWABLE if not_followable else action
+            plan = plan_transition(status, act, Party.SYSTEM, {"due_on": due, "today": today})
+            archived = plan.to_status is Status.ARCHIVED
             values: dict[str, Any] = dict(status=plan.to_status.value, version=version + 1,
-                                          archived_at=now, updated_at=now, due_on=None,
-                                          is_late=False, needs_attention=False,
-                                          step_started_on=today)
+                                          archived_at=now if archived else None, updated_at=now,
+                                          due_on=None, is_late=False,
+                                          # a not-followable case waits for an officer to close it
+                                          needs_attention=not archived, step_started_on=today)
             # Session.execute is typed as Result; a bulk UPDATE returns a CursorResult (rowcount).
             result = type_cast(CursorResult[Any], db.execute(
                 update(Case).where(Case.id == case_id, Case.version == version,
                                    Case.status == status.value)
                 .values(**values).execution_options(synchronize_session=False)))
             if result.rowcount == 1:
-                won.append(case_id)
+                won[case_id] = act
         # Row locks are all held now; events, thread notices and audit entries follow.
         notices = {f.case_id: f.blob for f in db.scalars(
-            select(CaseField).where(CaseField.case_id.in_(won), CaseField.name == FIELD_SWEEP_NOTICE))}
-        for case_id in won:
+            select(CaseField).where(CaseField.case_id.in_(list(won)),
+                                    CaseField.name.in_(list(EXPIRY_FIELDS))))}
+        for case_id, act in won.items():
             db.add(Event(case_id=case_id, officer_id=None, actor="system", at=now,
-                         action=action.value, from_status=status.value,
-                         to_status=Status.ARCHIVED.value))
+                         action=act.value, from_status=status.value,
+                         to_status=SPECS[act].to_status))
             blob = notices.get(case_id)
             if blob is not None and len(blob) > 32:
                 db.add(Message(id=blob[:32].decode("ascii"), case_id=case_id, author="system",
                                officer_id=None, internal=False, created_at=now, blob=blob[32:]))
         if won:
-            db.execute(delete(CaseField).where(CaseField.case_id.in_(won),
-                                               CaseField.name == FIELD_SWEEP_NOTICE))
+            db.execute(delete(CaseField).where(CaseField.case_id.in_(list(won)),
+                                               CaseField.name.in_(list(EXPIRY_FIELDS))))
             db.flush()
-            for case_id in won:
-                audit.append(db, "system", f"case.{action.value}", f"case:{case_id}")
+            for case_id, act in won.items():
+                audit.append(db, "system", f"case.{act.value}", f"case:{case_id}")
         last = rows[-1]
-        return len(rows), len(won), (last[2], last[0])
+        counts: dict[Action, int] = defaultdict(int)
+        for act in won.values():
+            counts[act] += 1
+        return len(rows), dict(counts), (last[2], last[0])
 
 
 def archive_expired(factory: sessionmaker[Session], *, status: Status, today: date, now: datetime,
                     batch: int = BATCH, quiet_days: int = DEFAULT_CONFIG.quiet_period_days,
-                    config: Any = None) -> int:
-    """Walk the expired cases of ``status`` once in (deadline, id) order, batch by batch."""
+                    config: Any = None, unit_ids: list[int] | None = None, zone: str | None = None,
+                    acted: dict[Action, int] | None = None) -> int:
+    """Walk the expired cases of ``status`` once in (deadline, id) order, batch by batch.
+
+    ``unit_ids``/``zone``: only the cases of these units, whose day is ``today`` in ``zone``.
+    Returns how many cases were acted on; ``acted`` (if given) receives the count per action.
+    """
     action = Action.AUTO_ARCHIVE if status is Status.AWAITING_DATA else Action.ARCHIVE
     # A closed case is archived once its quiet period (calendar days) is over: closed_at
     # strictly before the start of the day that is quiet_days before today.
     closed_before = None
     if status is Status.CLOSED:
         closed_before = datetime.combine(today - timedelta(days=quiet_days), datetime.min.time(),
-                                         tzinfo=local_tz(config))
+                                         tzinfo=local_tz(config, zone=zone))
     total, after = 0, None
     while True:
         selected, won, after = _retry(_archive_batch, factory, status=status, action=action,
                                       today=today, now=now, after=after, batch=batch,
                                       closed_before=closed_before, quiet_days=quiet_days,
-                                      config=config)
-        total += won
+                                      config=config, unit_ids=unit_ids, zone=zone)
+        for act, n in won.items():
+            total += n
+            if acted is not None:
+                acted[act] = acted.get(act, 0) + n
         if selected < batch:
             return total
 
 
 # -- late flags -----------------------------------------------------------------------------
 
-def refresh_late_flags(factory: sessionmaker[Session], today: date) -> tuple[int, int]:
-    """Set is_late where the deadline is over, clear it where it is not (set-based)."""
+def refresh_late_flags(factory: sessionmaker[Session], today: date,
+                       unit_ids: list[int] | None = None) -> tuple[int, int]:
+    """Set is_late where the deadline is over, clear it where it is not (set-based).
+
+    ``unit_ids``: only the cases of these units (those whose local day is ``today``)."""
+    in_units = (Case.unit_id.in_(unit_ids),) if unit_ids is not None else ()
+
     def run() -> tuple[int, int]:
         with transaction(factory) as db:
             marked = type_cast(CursorResult[Any], db.execute(
                 update(Case).where(Case.is_late.is_(False), Case.due_on < today,
-                                   Case.status != Status.ARCHIVED.value)
+                                   Case.status != Status.ARCHIVED.value, *in_units)
                 .values(is_late=True).execution_options(synchronize_session=False))).rowcount
             cleared = type_cast(CursorResult[Any], db.execute(
                 update(Case).where(Case.is_late.is_(True),
-                                   or_(Case.due_on.is_(None), Case.due_on >= today))
+                                   or_(Case.due_on.is_(None), Case.due_on >= today), *in_units)
                 .values(is_late=False).execution_options(synchronize_session=False))).rowcount
             return int(marked or 0), int(cleared or 0)
     marked, cleared = _retry(run)
@@ -340,15 +376,27 @@ def run(factory: sessionmaker[Session], *, config: Any = None, now: datetime | N
         batch: int = BATCH, send_mail: bool = True) -> SweepReport:
     """One full sweep. Mails go out after every claim is committed (never inside a transaction)."""
     now = now or utcnow()
-    today = local_date(now, config)
     report = SweepReport()
-    report.archived = archive_expired(factory, status=Status.AWAITING_DATA, today=today, now=now,
-                                      batch=batch, config=config)
-    report.archived_closed = archive_expired(factory, status=Status.CLOSED, today=today, now=now,
-                                             batch=batch, config=config)
-    report.marked_late, report.cleared_late = refresh_late_flags(factory, today)
+    with transaction(factory) as db:
+        zones = units_by_zone(db)
+    acted: dict[Action, int] = {}
+    for zone, unit_ids in zones.items():  # each office's own day (WIB, WITA, WIT)
+        today = local_date(now, config, zone=zone)
+        archive_expired(factory, status=Status.AWAITING_DATA, today=today, now=now, batch=batch,
+                        config=config, unit_ids=unit_ids, zone=zone, acted=acted)
+        report.archived_closed += archive_expired(factory, status=Status.CLOSED, today=today,
+                                                  now=now, batch=batch, config=config,
+                                                  unit_ids=unit_ids, zone=zone)
+        marked, cleared = refresh_late_flags(factory, today, unit_ids)
+        report.marked_late += marked
+        report.cleared_late += cleared
+    report.archived = acted.get(Action.AUTO_ARCHIVE, 0)
+    report.not_followable = acted.get(Action.AUTO_NOT_FOLLOWABLE, 0)
     claim_notices(factory, now=now, batch=batch, report=report)
+    report.identity_expired = _retry(releases.expire_requests, factory, now=now, config=config)
     if send_mail and report.recipients:
         report.mails = notify.send(config, report.recipients)
+    if send_mail:
+        report.head_mails = audit_mail.mail_daily_head(factory, config, now)
     log.info("sweep: %s", report.summary())  # counts only: no ids, no content
     return report
