@@ -14,11 +14,11 @@ from flask import redirect, render_template, request, session, url_for
 
 from whistle.db import transaction
 from whistle.domain.constants import Category, Kind, choices, label
-from whistle.web.limits import limiter, session_key, session_limit
 from whistle.services.cases import intake
 from whistle.services.cases.calendar import today as local_today
 from whistle.services.reporter import reports
 from whistle.web.i18n import select_locale
+from whistle.web.limits import limiter, session_key, session_limit
 from whistle.web.officer_auth import current_officer, officer_required
 from whistle.web.state import state
 

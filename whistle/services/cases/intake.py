@@ -130,7 +130,7 @@ def record(factory: sessionmaker[Session], form: Mapping[str, str], *, officer_i
 
 # As reports.new_register_no writes it; read aloud on the phone, so case, spaces and the
 # Crockford look-alikes (O for 0, I/L for 1) are forgiven, and the dashes are optional.
-_REGISTER_RE = re.compile(r"^WBS-?([0-9]{4})-?([0-9A-Z]{%d})$" % reports.REGISTER_SYMBOLS)
+_REGISTER_RE = re.compile(rf"^WBS-?([0-9]{{4}})-?([0-9A-Z]{{{reports.REGISTER_SYMBOLS}}})$")
 _LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 MAX_REGISTER_INPUT = 40
 
