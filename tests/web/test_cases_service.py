@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.domain.liveness import VALID as LIVENESS_VALID
 from tests.factories import make_team
 from tests.web.cases_world import World, at_local, build_world
 from whistle.db import transaction
@@ -26,7 +27,9 @@ def world(factory: sessionmaker[Session]) -> World:
 # -- the whole table, role by role ------------------------------------------------------------
 
 PARAMS = {"message": "Mohon lengkapi tanggal kejadian.", "external_ref": "Inspektorat 12/2026",
-          "reason": "official_unknown", "tier": "14", "sanction": "Teguran tertulis"}
+          "reason": "official_unknown", "tier": "14", "sanction": "Teguran tertulis",
+          **{k: v for p in LIVENESS_VALID.values() for k, v in p.items()
+             if isinstance(v, str) and k not in ("message", "external_ref", "reason", "tier", "sanction")}}
 ROLES = [r.value for r in Role]
 
 
@@ -65,7 +68,7 @@ def test_every_action_status_and_role_follows_the_workflow(world: World) -> None
         for role in ROLES:
             for action in Action:
                 expected = (role in SPECS[action].sources.get(status, ()) and
-                            action not in (Action.ARCHIVE, Action.AUTO_ARCHIVE))
+                            action not in cases.SYSTEM_ONLY)
                 session = world.factory()
                 try:
                     before = session.scalar(select(func.count()).select_from(Event))

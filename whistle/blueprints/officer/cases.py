@@ -22,9 +22,11 @@ from whistle.db import Conflict, transaction
 from whistle.domain.constants import (
     Category,
     Channel,
+    Classification,
     InvestigationTier,
     Kind,
     NotFollowableReason,
+    OfficeZone,
     Status,
     choices,
     label,
@@ -45,7 +47,8 @@ from . import bp
 CASE_ROLES = ("verifikator", "pyb", "pengkaji", "uki")
 # Form fields an action form may carry (each action's own subset is checked by the workflow).
 ACTION_FIELDS = ("message", "external_ref", "sanction", "reason", "reason_text", "note", "tier",
-                 "unit_id")
+                 "unit_id", "grounds", "agency", "copy_ref", "disclose", "kind", "category",
+                 "classification", "subject", "object", "confidential_handling", "statement")
 
 
 def _store() -> Any:
@@ -66,7 +69,9 @@ def _ctx() -> dict[str, Any]:
     return {"lang": lang, "label": lambda v: label(v, lang), "officer_nav": True,
             "Status": Status, "statuses": choices(Status, lang), "categories": choices(Category, lang),
             "kinds": choices(Kind, lang), "channels": choices(Channel, lang), "tiers": [(str(t.value), label(t, lang)) for t in InvestigationTier],
-            "reasons": choices(NotFollowableReason, lang), "specs": SPECS}
+            "reasons": choices(NotFollowableReason, lang), "specs": SPECS,
+            "classifications": choices(Classification, lang),
+            "zone_label": lambda z: label(OfficeZone(z), lang) if z in OfficeZone._value2member_map_ else z}
 
 
 @bp.get("/cases", endpoint="cases")  # officer_auth's landing page

@@ -22,14 +22,16 @@ from ...models import Attachment, Case, CaseField, Event, Message, Officer, Team
 from ..custody import audit
 from ..custody.casekeys import CaseCipher
 from ..reporter.downloads import OpenFile, open_file
+from . import records
 from .calendar import load_calendar, today
+from .records import UNREADABLE, CopyView, StatementView, Telaah
 from .transitions import (
-    CHECKLIST_ITEMS,
-    FIELD_CHECKLIST,
     FIELD_EXTERNAL_REF,
     FIELD_SANCTION,
     ROUTING,
     SPECIAL_FIELDS,
+    TO_HOLDING_PYB,
+    UNIT_REQUIRED,
     open_case,
 )
 
@@ -37,9 +39,8 @@ if TYPE_CHECKING:
     from ...attachments.storage import AttachmentStore
 
 # Report fields in reading order (5W+1H first); unknown names follow alphabetically.
-FIELD_ORDER = ("title", "what", "who", "when", "where", "why", "how", "description", "evidence",
-               "expected", "summary")
-UNREADABLE = "\u2014"  # shown for a blob that fails to decrypt; never a 500
+FIELD_ORDER = ("title", "what", "who", "who_position", "when", "where", "why", "how", "description",
+               "evidence", "expected", "summary")
 
 
 @dataclass
@@ -85,8 +86,14 @@ class CaseView:
     actions: list[Action]
     unit: Unit | None
     routing_units: dict[str, list[Unit]]  # action -> units that have the target team
-    today: date
+    today: date  # in the case unit's own time zone
     working_days_left: int | None
+    telaah: Telaah = field(default_factory=lambda: Telaah(None, None))
+    copies: list[CopyView] = field(default_factory=list)
+    statements: list[StatementView] = field(default_factory=list)
+    unit_required: frozenset[str] = frozenset(a.value for a in UNIT_REQUIRED)
+    # Routing actions whose unit is chosen by the form (the others go to a fixed team).
+    unit_choice: frozenset[str] = frozenset(a.value for a in ROUTING if a not in TO_HOLDING_PYB)
 
 
 def _open_text(cipher: CaseCipher, slot: str, name: str, blob: bytes) -> str:
@@ -123,6 +130,8 @@ def routing_units(db: Session) -> dict[str, list[Unit]]:
     """For each routing action, the active units that have the team it needs."""
     out: dict[str, list[Unit]] = {}
     for action, role in ROUTING.items():
+        if action in TO_HOLDING_PYB:
+            continue
         out[action.value] = list(db.scalars(
             select(Unit).join(Team, Team.unit_id == Unit.id)
             .where(Team.role == role.value, Unit.active.is_(True)).order_by(Unit.code)))
@@ -135,22 +144,13 @@ def load(db: Session, *, officer: Officer, team_keys: Mapping[int, PrivateKey], 
     case, cipher = open_case(db, case_id, team_keys)
     raw = {f.name: f.blob for f in db.scalars(select(CaseField).where(CaseField.case_id == case.id))}
     fields = {n: _open_text(cipher, "field", n, b) for n, b in raw.items() if n not in SPECIAL_FIELDS}
-    checklist: dict[str, dict[str, Any]] = {i: {"ok": False, "note": ""} for i in CHECKLIST_ITEMS}
-    if FIELD_CHECKLIST in raw:
-        try:
-            stored = cipher.open_json("field", FIELD_CHECKLIST, raw[FIELD_CHECKLIST])
-            checklist.update({k: v for k, v in stored.items() if k in checklist})
-        except (CryptoError, ValueError):
-            pass
+    checklist = records.read_checklist(cipher, raw)
     external_ref = (_open_text(cipher, "field", FIELD_EXTERNAL_REF, raw[FIELD_EXTERNAL_REF])
                     if FIELD_EXTERNAL_REF in raw else None)
     sanction = (_open_text(cipher, "field", FIELD_SANCTION, raw[FIELD_SANCTION])
                 if FIELD_SANCTION in raw else None)
 
-    names = dict(db.execute(
-        select(Officer.id, Officer.display_name).where(
-            Officer.id.in_(select(Event.officer_id).where(Event.case_id == case.id)
-                           .union(select(Message.officer_id).where(Message.case_id == case.id))))).all())
+    names = records.officer_names(db, case.id)
     events = []
     for ev in db.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.at, Event.id)):
         reason: dict[str, str] = {}
@@ -178,15 +178,18 @@ def load(db: Session, *, officer: Officer, team_keys: Mapping[int, PrivateKey], 
         actions = allowed_actions(case.status, Role(officer.role))
     except ValueError:
         actions = []
-    now_day = today(config)
+    unit = db.get(Unit, case.unit_id)
+    now_day = today(config, zone=unit.timezone if unit is not None else None)
     cal = calendar or load_calendar(db)
     left = cal.working_days_between(now_day, case.due_on) if case.due_on else None
     audit.append(db, f"officer:{officer.id}", "case.view", f"case:{case.id}")
     return CaseView(
         case=case, fields=_ordered(fields), checklist=checklist, external_ref=external_ref,
         sanction=sanction, events=events, thread=thread, attachments=att_views, actions=actions,
-        unit=db.get(Unit, case.unit_id), routing_units=routing_units(db) if actions else {},
-        today=now_day, working_days_left=left,
+        unit=unit, routing_units=routing_units(db) if actions else {},
+        today=now_day, working_days_left=left, telaah=records.read_telaah(case, cipher, raw),
+        copies=records.copies([(e.action, e.at, e.reason) for e in events]),
+        statements=records.statements(db, cipher, case.id, names),
     )
 
 

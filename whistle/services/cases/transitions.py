@@ -8,8 +8,10 @@ it means; this module does everything around it in the caller's single transacti
 * optimistic locking on `Case.version`: the form carries the version it was rendered with,
   and the ORM's versioned UPDATE catches a change made between our read and our write;
 * the event (who/when/from/to/action, reason encrypted under the case key), the reporter's
-  notice in the thread (bilingual, never an officer's name), deadlines from the calendar,
-  routing wraps (`grant_team`), and an audit entry naming the case but never its content.
+  notice in the thread (bilingual, never an officer's name), deadlines from the calendar in
+  the case unit's own day, the key hand-offs the table names (`routes_to` wraps the key to a
+  team with `grant_team`; `revokes` removes a unit's wrap), the step's own sealed records
+  (`records.py`), and an audit entry naming the case and the teams but never its content.
 
 Callers commit (routes use `whistle.db.transaction`); on any exception nothing is written.
 """
@@ -29,11 +31,19 @@ from crypto import PrivateKey
 
 from ...db import is_write_conflict
 from ...domain import calendar as dcal
-from ...domain.constants import InvestigationTier, Party, Role, Status, Text, bilingual
-from ...domain.workflow import Action, Transition, TransitionRefused, plan_transition
+from ...domain.constants import DataRequestPolicy, InvestigationTier, Party, Role, Status, Text, bilingual
+from ...domain.workflow import (
+    EXPIRY_ACTION,
+    SPECS,
+    Action,
+    Transition,
+    TransitionRefused,
+    plan_transition,
+)
 from ...models import (
     Case,
     CaseField,
+    CaseKeyWrap,
     Event,
     Message,
     Officer,
@@ -52,31 +62,40 @@ from ..custody.casekeys import (
 
 # Re-exported: routes catch these as ``cases.CaseNotFound`` and friends.
 from ..messages import CaseChanged, CaseError, CaseNotFound  # noqa: F401
-from .calendar import deadline_config, load_calendar, local_date
+from . import records
+from .calendar import data_request_policy, deadline_config, load_calendar, local_date, unit_zone
+from .records import (  # noqa: F401  (re-exported for routes and tests)
+    CHECKLIST_ITEMS,
+    CHECKLIST_LABELS,
+    FIELD_CHECKLIST,
+    FIELD_EXTERNAL_REF,
+    FIELD_SANCTION,
+    FIELD_TELAAH,
+    ActionRefused,
+)
 
-# Case fields that are not part of the reporter's report: kept apart on the case page.
-FIELD_CHECKLIST = "checklist"
-FIELD_EXTERNAL_REF = "external_ref"
-FIELD_SANCTION = "sanction"
-# The auto-archive notice, sealed while the officer still holds the case key (see
-# `_prepare_archive_notice`): the sweep has no key and must not have one.
-FIELD_SWEEP_NOTICE = "sweep_notice"
-SPECIAL_FIELDS = frozenset({FIELD_CHECKLIST, FIELD_EXTERNAL_REF, FIELD_SANCTION, FIELD_SWEEP_NOTICE})
-
-# Where a routing action sends the case: the team of this role at the chosen unit.
-ROUTING: Mapping[Action, Role] = {
-    Action.FORWARD_PYB: Role.PYB,
-    Action.FORWARD_UNIT: Role.PENGKAJI,
-    Action.DISPOSE_TO_PENGKAJI: Role.PENGKAJI,
+# The notices the sweep posts when a data request runs out, sealed while the officer still
+# holds the case key (see `_prepare_expiry_notice`): the sweep has no key and must not have
+# one. The field the notice sits in also tells the sweep which expiry the office's policy
+# chose when the data was asked for, so a policy change never mislabels a pending request.
+FIELD_SWEEP_NOTICE = "sweep_notice"  # SP4N-LAPOR!: archived
+FIELD_SWEEP_NOTICE_NF = "sweep_notice_nf"  # SIPUMA: not followable, the reason shown
+EXPIRY_FIELDS: Mapping[str, Action] = {
+    FIELD_SWEEP_NOTICE: Action.AUTO_ARCHIVE,
+    FIELD_SWEEP_NOTICE_NF: Action.AUTO_NOT_FOLLOWABLE,
 }
-# forward_pyb defaults to the PYB of the case's own unit; the others need an explicit unit.
+SPECIAL_FIELDS = frozenset({FIELD_CHECKLIST, FIELD_EXTERNAL_REF, FIELD_SANCTION, FIELD_TELAAH,
+                            *EXPIRY_FIELDS})
+
+# Where a routing action sends the case key: the team of this role (from the domain table).
+ROUTING: Mapping[Action, Role] = {a: s.routes_to for a, s in SPECS.items() if s.routes_to is not None}
+REVOKING: Mapping[Action, Role] = {a: s.revokes for a, s in SPECS.items() if s.revokes is not None}
+# forward_pyb and escalate_to_pyb default to the PYB of the case's own unit; these need a unit.
 UNIT_REQUIRED = frozenset({Action.FORWARD_UNIT, Action.DISPOSE_TO_PENGKAJI})
-SYSTEM_ONLY = frozenset({Action.ARCHIVE, Action.AUTO_ARCHIVE})
+# The outcome goes back to the PYB who holds the case, or to the PYB of the case's own unit.
+TO_HOLDING_PYB = frozenset({Action.CONCLUDE_SUBSTANTIATED, Action.CONCLUDE_UNSUBSTANTIATED})
+SYSTEM_ONLY = frozenset({Action.ARCHIVE, Action.AUTO_ARCHIVE, Action.AUTO_NOT_FOLLOWABLE})
 MAX_TEXT = 20_000  # characters in one message/reason; a report field is not a file store
-
-
-class ActionRefused(CaseError):
-    status = 422
 
 
 @dataclass(frozen=True)
@@ -108,6 +127,13 @@ def _target_team(db: Session, case: Case, action: Action, unit_value: Any) -> Te
     role = ROUTING.get(action)
     if role is None:
         return None
+    if action in TO_HOLDING_PYB:
+        holding = db.scalar(select(Team).join(CaseKeyWrap, CaseKeyWrap.team_id == Team.id)
+                            .where(CaseKeyWrap.case_id == case.id, Team.role == role.value)
+                            .order_by(Team.id))
+        if holding is not None:
+            return holding  # no new wrap: the PYB who disposed the case approves its outcome
+        unit_value = None
     if unit_value in (None, ""):
         if action in UNIT_REQUIRED:
             raise ActionRefused("Choose the unit to send the case to.",
@@ -130,17 +156,19 @@ def _target_team(db: Session, case: Case, action: Action, unit_value: Any) -> Te
     return team
 
 
-def _put_field(db: Session, case_id: str, name: str, blob: bytes) -> None:
-    """Insert or replace one encrypted case field."""
-    row = db.get(CaseField, (case_id, name))
-    if row is None:
-        db.add(CaseField(case_id=case_id, name=name, blob=blob))
-    else:
-        row.blob = blob
-
-
-def _set_field(db: Session, cipher: CaseCipher, name: str, value: str) -> None:
-    _put_field(db, cipher.case_id, name, cipher.seal_text("field", name, value))
+def _revoke(db: Session, case: Case, role: Role) -> list[int]:
+    """Remove the case key from every team of ``role`` (a unit returning a case it may not
+    handle); the case goes back to the verifikator team of its receiving unit, which keeps its
+    wrap from filing. Returns the team ids whose wrap was removed (for the audit entry)."""
+    teams = list(db.scalars(select(CaseKeyWrap.team_id).join(Team, Team.id == CaseKeyWrap.team_id)
+                            .where(CaseKeyWrap.case_id == case.id, Team.role == role.value)))
+    ids = [t for t in teams if t is not None]
+    if ids:
+        db.execute(delete(CaseKeyWrap).where(CaseKeyWrap.case_id == case.id,
+                                             CaseKeyWrap.team_id.in_(ids)))
+    case.team_id = db.scalar(select(Team.id).where(Team.unit_id == case.unit_id,
+                                                   Team.role == Role.VERIFIKATOR.value))
+    return ids
 
 
 def _post_system_notice(db: Session, cipher: CaseCipher, text: Text, at: datetime) -> Message:
@@ -153,49 +181,43 @@ def _post_system_notice(db: Session, cipher: CaseCipher, text: Text, at: datetim
     return msg
 
 
-def _prepare_archive_notice(db: Session, cipher: CaseCipher) -> None:
-    """Seal the auto-archive notice now, bound to a pre-chosen message id.
+def _prepare_expiry_notice(db: Session, cipher: CaseCipher, policy: DataRequestPolicy) -> None:
+    """Seal the notice of the policy's expiry now, bound to a pre-chosen message id.
 
-    The sweep that archives an unanswered request runs without any key; it can only move this
+    The sweep that acts on an unanswered request runs without any key; it can only move this
     sealed blob into the thread (the AAD binds the message id, so it cannot be altered or
     attached to another case).
     """
-    plan = plan_transition(Status.AWAITING_DATA, Action.AUTO_ARCHIVE, Party.SYSTEM,
+    action = EXPIRY_ACTION[policy]
+    plan = plan_transition(Status.AWAITING_DATA, action, Party.SYSTEM,
                            {"due_on": date(2000, 1, 1), "today": date(2000, 1, 2)})
     assert plan.reporter_notice is not None
     msg_id = new_id()
     blob = msg_id.encode() + cipher.seal_text("message", msg_id, bilingual(plan.reporter_notice))
-    row = db.get(CaseField, (cipher.case_id, FIELD_SWEEP_NOTICE))
-    if row is None:
-        db.add(CaseField(case_id=cipher.case_id, name=FIELD_SWEEP_NOTICE, blob=blob))
-    else:
-        row.blob = blob
-
-
-def _event_reason(plan: Transition) -> dict[str, str]:
-    """What the event keeps (encrypted): every text the officer gave for this step."""
-    keep = ("note", "message", "reason", "reason_text", "external_ref", "sanction", "tier")
-    out: dict[str, str] = {}
-    for name in keep:
-        if name in plan.params:
-            value = plan.params[name]
-            out[name] = str(getattr(value, "value", value))
-    return out
+    name = next(f for f, a in EXPIRY_FIELDS.items() if a is action)
+    db.execute(delete(CaseField).where(CaseField.case_id == cipher.case_id,
+                                       CaseField.name.in_(list(EXPIRY_FIELDS))))
+    db.add(CaseField(case_id=cipher.case_id, name=name, blob=blob))
 
 
 def apply_transition(db: Session, case: Case, cipher: CaseCipher, plan: Transition, *,
                      officer: Officer | None, team: Team | None, config: Any = None,
-                     now: datetime | None = None) -> Event:
-    """Write one planned step: case row, event, notice, routing wrap. No commit, no audit."""
+                     now: datetime | None = None) -> tuple[Event, list[int]]:
+    """Write one planned step: case row, records, event, notice, key wraps granted or removed.
+
+    No commit, no audit. Returns the event and the team ids whose wrap was removed. Days are
+    the case unit's local days (its time zone).
+    """
     now = now or utcnow()
-    today = local_date(now, config)
+    zone = unit_zone(db, case.unit_id)
+    today = local_date(now, config, zone=zone)
     cal = load_calendar(db)
     rule = plan.deadline_rule
-    received_on = local_date(case.received_at, config)
+    received_on = local_date(case.received_at, config, zone=zone)
     anchor = rule.anchor_date(event_date=today, received_on=received_on,
                               step_started_on=case.step_started_on)
     due = rule.due(event_date=today, received_on=received_on, step_started_on=case.step_started_on,
-                   calendar=cal, config=deadline_config(config))
+                   calendar=cal, config=deadline_config(config), current_due=case.due_on)
     case.status = plan.to_status.value
     case.step_started_on = anchor
     case.due_on = due
@@ -213,17 +235,15 @@ def apply_transition(db: Session, case: Case, cipher: CaseCipher, plan: Transiti
     if team is not None:
         grant_team(db, case, team, cipher.key)
         case.team_id = team.id
-    if "external_ref" in plan.params:
-        _set_field(db, cipher, FIELD_EXTERNAL_REF, str(plan.params["external_ref"]))
-    if "sanction" in plan.params:
-        _set_field(db, cipher, FIELD_SANCTION, str(plan.params["sanction"]))
+    revoked = _revoke(db, case, plan.revokes) if plan.revokes is not None else []
+    extra = records.write(db, case, cipher, plan, officer=officer, now=now)
     if plan.to_status is Status.AWAITING_DATA:
-        _prepare_archive_notice(db, cipher)
+        _prepare_expiry_notice(db, cipher, data_request_policy(config))
     elif plan.from_status is Status.AWAITING_DATA:
         db.execute(delete(CaseField).where(CaseField.case_id == case.id,
-                                           CaseField.name == FIELD_SWEEP_NOTICE))
+                                           CaseField.name.in_(list(EXPIRY_FIELDS))))
     event_id = new_id()
-    reason = _event_reason(plan)
+    reason = records.event_reason(plan, extra)
     event = Event(id=event_id, case_id=case.id, officer_id=officer.id if officer else None,
                   actor="officer" if officer else str(plan.actor), at=now, action=plan.action.value,
                   from_status=plan.from_status.value, to_status=plan.to_status.value,
@@ -231,7 +251,7 @@ def apply_transition(db: Session, case: Case, cipher: CaseCipher, plan: Transiti
     db.add(event)
     if plan.reporter_notice is not None:
         _post_system_notice(db, cipher, plan.reporter_notice, now)
-    return event
+    return event, revoked
 
 
 def _flush(db: Session) -> None:
@@ -262,16 +282,25 @@ def perform(db: Session, *, officer: Officer, team_keys: Mapping[int, PrivateKey
     values = _clean_params(params)
     unit_value = values.pop("unit_id", None)
     try:
-        plan = plan_transition(case.status, act, officer.role, values)
+        plan = plan_transition(case.status, act, officer.role, values, kind=case.kind,
+                               policy=data_request_policy(config))
     except TransitionRefused as exc:
         raise ActionRefused(exc.message, exc.message_id, field=exc.field) from None
+    records.check(plan, case)
     team = _target_team(db, case, act, unit_value)
     from_status = case.status
-    apply_transition(db, case, cipher, plan, officer=officer, team=team, config=config, now=now)
+    _, revoked = apply_transition(db, case, cipher, plan, officer=officer, team=team,
+                                  config=config, now=now)
     _flush(db)
-    audit.append(db, f"officer:{officer.id}", f"case.{act.value}", f"case:{case.id}",
-                 detail=f"{from_status}->{plan.to_status.value}"
-                        + (f" team:{team.id}" if team is not None else ""))
+    # Codes only: which step, which teams got or lost the key; never a field of the case.
+    detail = f"{from_status}->{plan.to_status.value}"
+    if team is not None:
+        detail += f" team:{team.id}"
+    if revoked:
+        detail += " revoked:" + ",".join(f"team:{t}" for t in revoked)
+    if act is Action.RECLASSIFY:
+        detail += f" kind:{case.kind} category:{case.category}"
+    audit.append(db, f"officer:{officer.id}", f"case.{act.value}", f"case:{case.id}", detail=detail)
     return Outcome(case.id, act, Status(from_status), plan.to_status, case.due_on, case.version)
 
 
@@ -305,17 +334,6 @@ def post_message(db: Session, *, officer: Officer, team_keys: Mapping[int, Priva
     return msg
 
 
-CHECKLIST_ITEMS: tuple[str, ...] = ("what", "who", "when", "where", "why", "how")
-CHECKLIST_LABELS: Mapping[str, Text] = {
-    "what": Text("Apa materi aduannya", "What is reported"),
-    "who": Text("Siapa pejabat/pegawai yang diadukan", "Who is the official reported"),
-    "when": Text("Kapan kejadiannya", "When it happened"),
-    "where": Text("Di mana kejadiannya", "Where it happened"),
-    "why": Text("Mengapa (dalam kewenangan kami?)", "Why (within our authority?)"),
-    "how": Text("Bagaimana kejadiannya", "How it happened"),
-}
-
-
 def save_checklist(db: Session, *, officer: Officer, team_keys: Mapping[int, PrivateKey],
                    case_id: str, checked: Mapping[str, bool], notes: Mapping[str, str]) -> dict[str, Any]:
     """The verifikator's 5W+1H telaah, stored encrypted as the case field ``checklist``."""
@@ -323,14 +341,8 @@ def save_checklist(db: Session, *, officer: Officer, team_keys: Mapping[int, Pri
     if case.status == Status.ARCHIVED.value:
         raise ActionRefused("The case is archived and read-only.",
                             "Laporan telah diarsipkan dan hanya dapat dibaca.")
-    value: dict[str, Any] = {}
-    for item in CHECKLIST_ITEMS:
-        note = (notes.get(item) or "").strip()
-        if len(note) > 2000:
-            raise ActionRefused("A checklist note is too long (at most 2000 characters).",
-                                "Catatan daftar periksa terlalu panjang.", field=f"note_{item}")
-        value[item] = {"ok": bool(checked.get(item)), "note": note}
-    _put_field(db, case.id, FIELD_CHECKLIST, cipher.seal_json("field", FIELD_CHECKLIST, value))
+    value = records.checklist_value(checked, notes)
+    records.put_field(db, case.id, FIELD_CHECKLIST, cipher.seal_json("field", FIELD_CHECKLIST, value))
     _flush(db)
     audit.append(db, f"officer:{officer.id}", "case.checklist", f"case:{case.id}")
     return value
@@ -349,7 +361,7 @@ def reporter_input(db: Session, case: Case, cipher: CaseCipher, *, config: Any =
     if case.status != Status.AWAITING_DATA.value:
         _flush(db)
         return False
-    plan = plan_transition(case.status, Action.REPORTER_SUPPLIED_DATA, Party.REPORTER, {})
+    plan = plan_transition(case.status, Action.REPORTER_SUPPLIED_DATA, Party.REPORTER, {}, kind=case.kind)
     apply_transition(db, case, cipher, plan, officer=None, team=None, config=config, now=now)
     _flush(db)
     audit.append(db, "reporter", f"case.{plan.action.value}", f"case:{case.id}",
