@@ -224,13 +224,21 @@ def test_refuses_confidential_without_custodians(app, client) -> None:
 
 # -- ticket receipt -------------------------------------------------------------------------
 
-def test_ticket_shown_once_and_checked(app, client) -> None:
+def test_ticket_shown_on_reload_until_confirmed_then_never(app, client) -> None:
+    # A ticket page whose response died on the way (dropped circuit, killed worker) must not
+    # cost the reporter their case: a reload in the same session shows it again until they
+    # confirm it, and the page says exactly that.
     make_org(app)
+    client.get("/?lang=en")
     ticket, page = file_report(client)
     html = page.get_data(as_text=True)
     assert crypto.parse_ticket(ticket) == ticket and _case(app).register_no in html
+    assert "this page shows your ticket again if you reload it" in html
     again = client.get("/lapor/tiket").get_data(as_text=True)
-    assert not TICKET_RE.findall(again) and ticket not in again
+    assert "-".join(TICKET_RE.findall(again)) == ticket
+    assert "-".join(TICKET_RE.findall(client.get("/lapor/tiket").get_data(as_text=True))) == ticket
+    other = app.test_client()  # another browser (no cookie) never sees it
+    assert ticket not in other.get("/lapor/tiket").get_data(as_text=True)
     wrong = confirm(client, again, "ZZZZ" if not ticket.endswith("ZZZZ") else "YYYY")
     assert wrong.status_code == 422 and "-".join(TICKET_RE.findall(wrong.get_data(as_text=True))) == ticket
     ok = confirm(client, again, ticket.split("-")[-1].lower())
@@ -238,14 +246,18 @@ def test_ticket_shown_once_and_checked(app, client) -> None:
     assert client.get("/laporan").status_code == 200
     gone = client.get("/lapor/tiket")
     assert gone.status_code == 303 and ticket not in gone.get_data(as_text=True)
+    assert client.get("/lapor/tanda-terima.txt").status_code == 404
 
 
-def test_receipt_txt_served_once(app, client) -> None:
+def test_receipt_txt_until_confirmed(app, client) -> None:
     make_org(app)
-    ticket, _ = file_report(client)
+    ticket, page = file_report(client)
     first = client.get("/lapor/tanda-terima.txt")
     assert first.status_code == 200 and ticket in first.get_data(as_text=True)
     assert "attachment" in first.headers["Content-Disposition"]
+    retry = client.get("/lapor/tanda-terima.txt")  # the first download may never have arrived
+    assert retry.status_code == 200 and ticket in retry.get_data(as_text=True)
+    assert confirm(client, page.get_data(as_text=True), ticket).status_code == 303
     assert client.get("/lapor/tanda-terima.txt").status_code == 404
 
 

@@ -1,4 +1,4 @@
-"""New report -> ticket shown once -> the reporter proves they noted it -> their case page."""
+"""New report -> ticket shown until the reporter proves they noted it -> their case page."""
 from __future__ import annotations
 
 from typing import Any
@@ -101,29 +101,26 @@ def new_report() -> Any:
             return render_template("reporter/closed.html", message=say(exc.text)), 503
         return _render_form(form, [], 422, refusal=say(exc.text))
     session.pop(PENDING, None)
-    session[RECEIPT] = {"ticket": ticket, "register_no": case.register_no, "shown": False,
-                        "downloaded": False}
+    session[RECEIPT] = {"ticket": ticket, "register_no": case.register_no}
     return see_other("reporter.ticket")
 
 
-def _ticket_page(receipt: dict[str, Any], form: ConfirmTicketForm, show: bool,
+def _ticket_page(receipt: dict[str, Any], form: ConfirmTicketForm,
                  error: str | None = None, status: int = 200) -> tuple[str, int]:
-    groups = receipt["ticket"].split("-") if show else []
-    return render_template("reporter/ticket.html", groups=groups, form=form, error=error,
-                           register_no=receipt["register_no"],
-                           replacing=REPLACES in receipt,
-                           can_download=not receipt.get("downloaded")), status
+    return render_template("reporter/ticket.html", groups=receipt["ticket"].split("-"),
+                           form=form, error=error, register_no=receipt["register_no"],
+                           replacing=REPLACES in receipt), status
 
 
 @bp.get("/lapor/tiket")
 def ticket() -> Any:
+    # Shown on every load until the reporter confirms it: a page marked "shown" whose response
+    # died on the way (a dropped Tor circuit, a crashed worker) must not cost them their case.
+    # It stays only in this session, encrypted under the cookie's key, and dies with it.
     receipt = session.get(RECEIPT)
     if not receipt:
         return see_other("reporter.login")
-    show = not receipt.get("shown")
-    if show:
-        session[RECEIPT] = receipt | {"shown": True}  # a reload will not show it again
-    return _ticket_page(receipt, ConfirmTicketForm(), show)
+    return _ticket_page(receipt, ConfirmTicketForm())
 
 
 def _matches(typed: str, ticket: str) -> bool:
@@ -147,7 +144,7 @@ def confirm_ticket() -> Any:
     form = ConfirmTicketForm()
     if not form.validate() or not _matches(form.typed.data or "", receipt["ticket"]):
         # Shown again so a mistake can be corrected: the ticket is still only in this session.
-        return _ticket_page(receipt, form, True, error="mismatch", status=422)
+        return _ticket_page(receipt, form, error="mismatch", status=422)
     if REPLACES in receipt:  # a fresh ticket for an intake ticket: not in the database yet
         return confirm_new_ticket(receipt)
     login = followup.login(state().db, receipt["ticket"], pepper=state().secrets.pepper,
@@ -161,9 +158,9 @@ def confirm_ticket() -> Any:
 @bp.get("/lapor/tanda-terima.txt")
 def receipt_txt() -> Response:
     receipt = session.get(RECEIPT)
-    if not receipt or receipt.get("downloaded"):
+    if not receipt:  # confirmed (or never filed): the ticket exists nowhere any more
         abort(404)
-    session[RECEIPT] = receipt | {"downloaded": True}  # served once, then gone
+    # Like the page, available until confirmed: a download that died on the way is retried.
     body = render_template("reporter/receipt_txt.html", ticket=receipt["ticket"],
                            register_no=receipt["register_no"])
     return Response(body.replace("\n", "\r\n"), mimetype="text/plain; charset=utf-8", headers={
