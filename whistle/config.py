@@ -72,6 +72,10 @@ class Config:
     secure_cookies: bool = False  # True when served over HTTPS (adds Secure + __Host-)
     onion_location: str = ""  # e.g. http://xxxx.onion ; sent on non-onion hosts only
     data_request_days: int = 10  # working days a reporter has to send requested data
+    # What an unanswered data request leads to: "sp4n_lapor" (data_request_days working days,
+    # then archived) or "sipuma" (data_request_calendar_days calendar days, then not followable).
+    data_request_policy: str = "sp4n_lapor"
+    data_request_calendar_days: int = 14
     retention_days: int = 1826  # archived cases are purged this long after archiving; 0 = never
     # Identity escalation: a request's life to be decided, then (once approved) to be released
     # and opened; and how long the requester may reload the identity once it has been shown.
@@ -207,6 +211,10 @@ def _read_setting_file(variable: str, path: str) -> str:
 
 
 def validate(config: Config) -> None:
+    if config.data_request_policy not in ("sp4n_lapor", "sipuma"):
+        raise ConfigError("WHISTLE_DATA_REQUEST_POLICY must be 'sp4n_lapor' or 'sipuma'")
+    if config.data_request_days < 1 or config.data_request_calendar_days < 1:
+        raise ConfigError("WHISTLE_DATA_REQUEST_DAYS and WHISTLE_DATA_REQUEST_CALENDAR_DAYS must be >= 1")
     if config.session_backend not in ("db", "redis"):
         raise ConfigError("WHISTLE_SESSION_BACKEND must be 'db' or 'redis'")
     if config.session_backend == "redis" and not config.sessions_redis_url:
