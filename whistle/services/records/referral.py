@@ -34,7 +34,17 @@ from crypto import CryptoError, PrivateKey
 from crypto.external import Recipient
 
 from ...domain.constants import Category, Kind, Role, Status, Text, bilingual, label
-from ...models import Attachment, Case, CaseField, Event, Message, Officer, Unit, new_id, utcnow
+from ...models import (
+    Attachment,
+    Case,
+    CaseField,
+    Event,
+    Message,
+    Officer,
+    Unit,
+    new_id,
+    utcnow,
+)
 from ..cases.page import SPECIAL_FIELDS, attachment_meta
 from ..custody import audit
 from ..custody.casekeys import CaseCipher, open_case

@@ -53,13 +53,53 @@ class Line:
 
 # -- the pure suppression core -----------------------------------------------------------------
 
+EXACT_LIMIT = 48  # hidden positions up to which the exact (Fraction) elimination is used
+
+
 def _determined(hidden: set[Pos], lines: Sequence[Line]) -> set[Pos]:
     """Hidden positions whose value follows from the published numbers by linear algebra.
+
+    Small systems are solved exactly; larger ones (a joint release spans hundreds of hidden
+    positions, where Fractions take minutes) by SVD: ``x_u`` is fixed iff ``e_u`` lies in the
+    row space, i.e. iff the projector onto the row space has 1 on its diagonal at ``u``. The
+    matrices hold only 0 and +-1, far from ill-conditioned at these sizes, and a property test
+    checks the two paths agree.
+    """
+    if len(hidden) > EXACT_LIMIT:
+        return _determined_svd(hidden, lines)
+    return _determined_exact(hidden, lines)
+
+
+def _determined_svd(hidden: set[Pos], lines: Sequence[Line]) -> set[Pos]:
+    import numpy as np
+
+    order = sorted(hidden)
+    index = {p: i for i, p in enumerate(order)}
+    rows = []
+    for line in lines:
+        row = np.zeros(len(order))
+        for p in line.members:
+            if p in index:
+                row[index[p]] += 1.0
+        if line.total in index:
+            row[index[line.total]] -= 1.0
+        if row.any():
+            rows.append(row)
+    if not rows:
+        return set()
+    matrix = np.array(rows)
+    _, s, vt = np.linalg.svd(matrix, full_matrices=False)
+    rank = int((s > s.max() * max(matrix.shape) * np.finfo(float).eps * 16).sum())
+    diag = (vt[:rank] ** 2).sum(axis=0)
+    return {order[i] for i in range(len(order)) if diag[i] > 1.0 - 1e-7}
+
+
+def _determined_exact(hidden: set[Pos], lines: Sequence[Line]) -> set[Pos]:
+    """Exact elimination over the rationals (see ``_determined``).
 
     Each line is an equation over the hidden positions (+1 a member, -1 the total; published
     values go to the right-hand side, which does not matter here). A hidden x_u is fixed iff
     e_u lies in the row space, i.e. iff some row of the reduced row-echelon form is e_u.
-    Exact fractions: the tables are small (tens of equations) and floats could mis-rank.
     """
     order = sorted(hidden)
     index = {p: i for i, p in enumerate(order)}
@@ -222,7 +262,7 @@ def suppress_vector(counts: Sequence[int], k: int = DEFAULT_K) -> tuple[
         dict[Pos, int], frozenset[Pos]]:
     """A one-column table: cells (i, 0), total (n, 0)."""
     n = len(counts)
-    values = {(i, 0): int(v) for i, v in enumerate(counts)}
+    values: dict[Pos, int] = {(i, 0): int(v) for i, v in enumerate(counts)}
     values[(n, 0)] = sum(counts)
     line = Line(tuple((i, 0) for i in range(n)), (n, 0))
     return values, suppress(values, [line], k, protected={(n, 0)})
