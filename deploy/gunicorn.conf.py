@@ -60,3 +60,13 @@ def post_fork(server, worker):  # noqa: ANN001
     from whistle.web.state import EXTENSION_KEY
 
     server.app.wsgi().extensions[EXTENSION_KEY].engine.dispose(close=False)
+
+
+def child_exit(server, worker):  # noqa: ANN001
+    # A worker killed mid-request (SIGKILL, the OOM killer, a timeout) leaves the plaintext of
+    # the upload it was cleaning and perhaps a committed file not yet moved into the store.
+    # The master tidies both now, before the replacement worker serves anyone; start-up does
+    # the same for a whole-service crash (whistle/app.py).
+    from whistle.app import recover_after_crash
+
+    recover_after_crash(server.app.wsgi())
