@@ -26,6 +26,7 @@ from ...domain.constants import Status, label, meaning
 from ...models import Attachment, Case, CaseKeyWrap, Message, new_id, utcnow
 from ..cases import transitions as cases
 from ..cases.calendar import today as local_today
+from ..cases.calendar import unit_zone
 from ..custody.casekeys import CaseCipher, unwrap_for_ticket
 from .downloads import OpenFile, open_file
 from .files import StagedFile, attach_staged, transaction_with_files
@@ -183,7 +184,7 @@ def case_view(factory: sessionmaker[Session], login_: LoggedIn, lang: str) -> Ca
                               m.created_at, cipher.open_text("message", m.id, m.blob),
                               files.get(m.id, []))
                   for m in messages]
-        today = local_today()
+        today = local_today(zone=unit_zone(db, case.unit_id))  # the office's own day
         late = case.due_on is not None and today > case.due_on
         return CaseView(
             register_no=case.register_no, status=case.status,

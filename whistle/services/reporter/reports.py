@@ -277,7 +277,7 @@ def _write_case(db: Session, report: ReportInput, ticket: str, salt: bytes, repo
             raise ReportRefused("no_custodians", NO_CUSTODIANS)
         custodians = (uki, pyb)
 
-    today = local_today()
+    today = local_today(zone=unit.timezone)  # the receiving office's own day (WIB/WITA/WIT)
     arrived = intake.received_on if intake is not None else today
     due_on = load_calendar(db).deadline_for(Status.RECEIVED, arrived)
     if due_on is None:  # the calendar gives every received case its verification deadline
