@@ -24,7 +24,9 @@ def register(cli: click.Group) -> None:
     @click.option("--batch", type=click.IntRange(min=1, max=10_000), default=500, show_default=True,
                   help="cases per transaction")
     @click.option("--no-mail", is_flag=True, help="claim notifications but send no e-mail")
-    def sweep_command(every: int | None, batch: int, no_mail: bool) -> None:
+    @click.option("--dry-run", is_flag=True,
+                  help="list what would be archived, flagged and purged; change nothing")
+    def sweep_command(every: int | None, batch: int, no_mail: bool, dry_run: bool) -> None:
         from whistle.attachments.storage import AttachmentStore
         from whistle.models import utcnow
         from whistle.services.operations import housekeeping, metrics
@@ -36,6 +38,11 @@ def register(cli: click.Group) -> None:
             config = load_config()
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from exc
+        if dry_run:
+            from whistle.commands.retention import show_preview
+
+            show_preview(config, sweep=True, purge=True)
+            return
         configure_logging(config.logs_dir)
         engine = make_engine(config.db_url)
         factory = audited(make_sessionmaker(engine), config)
