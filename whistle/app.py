@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import importlib
 import logging
-from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask
 
+from whistle.attachments.sandbox import MIB, CleanLimits
+from whistle.attachments.sandbox import configure as configure_cleaning
 from whistle.attachments.workspace import end_request
 from whistle.config import Config, load_config, load_secrets
 from whistle.db import make_engine, make_sessionmaker
 from whistle.filemodes import secure_instance
+from whistle.resources import share_dir
 from whistle.web.errors import init_errors, log_unhandled
 from whistle.web.i18n import init_i18n
 from whistle.web.ints import install as install_int_converter
@@ -20,7 +22,7 @@ from whistle.web.security import init_security
 from whistle.web.sessions import EncryptedSessionInterface, make_store
 from whistle.web.state import EXTENSION_KEY, AppState
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = share_dir()  # templates/ and static/: the checkout's, or the installed wheel's copy
 # (module, url_prefix). Modules are written by other parts of the team; a missing one is skipped
 # so the service boots at every stage of development.
 BLUEPRINTS: tuple[tuple[str, str], ...] = (
@@ -76,6 +78,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     init_security(app, config)
     init_i18n(app, config)
     init_limits(app, config)
+    configure_cleaning(CleanLimits(config.clean_memory_mib * MIB, config.clean_timeout_seconds,
+                                   config.clean_concurrency, config.clean_wait_seconds))
     init_errors(app)
     app.jinja_env.autoescape = True
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
-from whistle.config import Config, ConfigError, init_instance, load_config
+from whistle.config import Config, ConfigError, init_instance, load_config, load_secrets
+from whistle.resources import share_dir
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = share_dir()  # migrations/ and deploy/: the checkout's, or the installed wheel's copy
 MIGRATIONS = ROOT / "migrations"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -71,13 +71,20 @@ def init() -> None:
     click.echo(f"instance ready: {config.instance_dir.resolve()}")
 
 
-@cli.command(help="Run the service (loopback only unless --host says otherwise).")
+@cli.command(help="Run the service with gunicorn, a production server (loopback only unless "
+             "--host says otherwise). --dev: Werkzeug's reloading development server.")
 @click.option("--host", default=DEFAULT_HOST, show_default=True)
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
-@click.option("--prod", is_flag=True, help="gunicorn with deploy/gunicorn.conf.py")
-def serve(host: str, port: int, prod: bool) -> None:
+@click.option("--dev", is_flag=True, help="development server with the reloader (never in production)")
+@click.option("--prod", is_flag=True, hidden=True, help="the default; kept for old unit files")
+def serve(host: str, port: int, dev: bool, prod: bool) -> None:
     config = _config()
-    if prod:
+    if not dev:
+        try:
+            load_secrets(config)  # a clear message now, not a traceback from a worker
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"whistle on http://{host}:{port}/ (gunicorn; Ctrl-C to stop)")
         _serve_gunicorn(host, port)
         return
     from whistle.web.logging import configure_logging
@@ -93,7 +100,7 @@ def serve(host: str, port: int, prod: bool) -> None:
 
     click.echo(f"whistle on http://{host}:{port}/ (Ctrl-C to stop)")
     run_simple(host, port, app, threaded=True, request_handler=quiet_handler(),
-               use_reloader=False, use_debugger=False)
+               use_reloader=True, use_debugger=False)
 
 
 def quiet_handler() -> type:

@@ -65,6 +65,11 @@ class Config:
     max_file_bytes: int = 0  # per uploaded file; 0 = same as max_upload_bytes
     argon2_concurrency: int = field(default_factory=lambda: os.cpu_count() or 1)
     argon2_wait_seconds: float = 3.0
+    # Metadata cleaning runs in a bounded child per file (whistle/attachments/sandbox.py).
+    clean_concurrency: int = field(default_factory=lambda: os.cpu_count() or 1)
+    clean_memory_mib: int = 768  # address space of one cleaning child
+    clean_timeout_seconds: float = 30.0  # wall clock for one file; past it: "not cleaned"
+    clean_wait_seconds: float = 10.0  # queue for a free slot, then refuse the upload (busy)
     reporter_idle_timeout: int = 15 * 60
     reporter_absolute_timeout: int = 4 * 3600
     officer_idle_timeout: int = 30 * 60
@@ -223,6 +228,10 @@ def validate(config: Config) -> None:
         raise ConfigError("WHISTLE_MAX_UPLOAD_BYTES must be positive")
     if config.argon2_concurrency < 1:
         raise ConfigError("WHISTLE_ARGON2_CONCURRENCY must be >= 1")
+    if config.clean_concurrency < 1 or config.clean_memory_mib < 64:
+        raise ConfigError("WHISTLE_CLEAN_CONCURRENCY must be >= 1 and WHISTLE_CLEAN_MEMORY_MIB >= 64")
+    if config.clean_timeout_seconds <= 0 or config.clean_wait_seconds < 0:
+        raise ConfigError("WHISTLE_CLEAN_TIMEOUT_SECONDS must be > 0, WHISTLE_CLEAN_WAIT_SECONDS >= 0")
     for name in ("reporter_idle_timeout", "officer_idle_timeout", "reporter_absolute_timeout",
                  "officer_absolute_timeout", "identity_decide_days", "identity_release_days",
                  "identity_reading_seconds"):

@@ -225,3 +225,165 @@ def all_bytes(path: Path) -> bytes:
                     except pikepdf.PdfError:
                         data += obj.read_raw_bytes()
     return data
+
+
+# -- files made the way mat2's test files are (its dirty.docx, dirty.jpg, dirty.png) ----------
+
+def jfif_thumbnail_jpeg_bytes() -> bytes:
+    """A JPEG whose JFIF APP0 carries a 3x3 thumbnail (holding MARKER), plus a JFXX segment."""
+    data = jpeg_bytes(orientation=1)
+    thumb = (MARKER_B + b"\x00" * 27)[:27]  # 3x3 RGB
+    app0 = b"JFIF\x00\x01\x02\x00\x00\x01\x00\x01\x03\x03" + thumb
+    jfxx = b"JFXX\x00\x13" + b"\x03\x03" + (MARKER_B * 2)[:27]  # extension: 3x3 RGB thumb
+    assert data[2:4] == b"\xff\xe0"  # Pillow writes its own JFIF APP0 first: replace it
+    length = int.from_bytes(data[4:6], "big")
+    rest = data[4 + length:]
+    seg = b"\xff\xe0" + (len(app0) + 2).to_bytes(2, "big") + app0
+    seg += b"\xff\xe0" + (len(jfxx) + 2).to_bytes(2, "big") + jfxx
+    return data[:2] + seg + rest
+
+
+def splt_png_bytes() -> bytes:
+    """A PNG with a suggested palette (sPLT) whose free-text name is MARKER."""
+    im = Image.new("RGB", (8, 8), (1, 2, 3))
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    data = buf.getvalue()
+    entry = bytes((1, 2, 3, 255)) + (10).to_bytes(2, "big")
+    splt = png_chunk(b"sPLT", MARKER_B + b"\x00\x08" + entry)
+    end_ihdr = 8 + 25
+    return data[:end_ihdr] + splt + data[end_ihdr:]
+
+
+def cgbi_png_bytes(raw_deflate: bool = True) -> bytes:
+    """Apple's CgBI variant: an extra critical chunk first and (really) headerless deflate."""
+    ihdr = struct.pack(">IIBBBBB", 4, 4, 8, 6, 0, 0, 0)
+    rows = b"".join(b"\x00" + bytes((9, 9, 9, 255)) * 4 for _ in range(4))
+    if raw_deflate:
+        comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+        idat = comp.compress(rows) + comp.flush()
+    else:
+        idat = zlib.compress(rows)
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"CgBI", b"\x50\x00\x20\x06")
+            + png_chunk(b"IHDR", ihdr) + png_chunk(b"tEXt", b"Author\x00" + MARKER_B)
+            + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b""))
+
+
+_R_NS = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+
+
+def _rels(*rels: tuple[str, str, str]) -> str:
+    body = "".join(f'<Relationship Id="{i}" Type="{t}" Target="{tg}"/>' for i, t, tg in rels)
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="'
+            f'http://schemas.openxmlformats.org/package/2006/relationships">{body}</Relationships>')
+
+
+def _ct(main: str, main_ct: str, extra: str) -> str:
+    return (_CT.replace("{main}", main).replace("{main_ct}", main_ct)
+            .replace("</Types>", '<Default Extension="bin" ContentType="application/vnd.'
+                     'openxmlformats-officedocument.wordprocessingml.printerSettings"/>'
+                     + extra + "</Types>"))
+
+
+_CUSTOMXML = {
+    "customXml/item1.xml": f'<?xml version="1.0"?><p:properties xmlns:p="http://schemas.'
+                           f'microsoft.com/office/2006/metadata/properties"><Editor>{MARKER}'
+                           f'@intranet.example.go.id</Editor></p:properties>',
+    "customXml/itemProps1.xml": '<?xml version="1.0"?><ds:datastoreItem ds:itemID="{6C1D}" '
+                                'xmlns:ds="http://schemas.openxmlformats.org/officeDocument/2006/'
+                                'customXml"/>',
+    "customXml/_rels/item1.xml.rels": _rels(("rId1", _REL + "customXmlProps", "itemProps1.xml")),
+}
+_CUSTOMXML_CT = ('<Override PartName="/customXml/itemProps1.xml" ContentType="application/'
+                 'vnd.openxmlformats-officedocument.customXmlProperties+xml"/>')
+_LABEL = {"docMetadata/LabelInfo.xml": f'<?xml version="1.0"?><clbl:labelList xmlns:clbl="http:'
+                                       f'//schemas.microsoft.com/office/2020/mipLabelMetadata">'
+                                       f'<clbl:label id="{{1}}" siteId="{MARKER}"/></clbl:labelList>'}
+_LABEL_CT = ('<Override PartName="/docMetadata/LabelInfo.xml" ContentType="application/vnd.ms-'
+             'office.classificationlabels+xml"/>')
+_PRINTER = MARKER.encode("utf-16-le") + b"\x00" * 64  # DEVMODE starts with the printer name
+
+
+def _package_rels(main: str) -> str:
+    return _rels(
+        ("rId1", _REL + "officeDocument", main),
+        ("rId2", "http://schemas.openxmlformats.org/package/2006/relationships/metadata/"
+                 "core-properties", "docProps/core.xml"),
+        ("rId3", _REL + "extended-properties", "docProps/app.xml"),
+        ("rId4", _REL + "custom-properties", "docProps/custom.xml"),
+        ("rId5", "http://schemas.openxmlformats.org/package/2006/relationships/metadata/"
+                 "thumbnail", "docProps/thumbnail.jpeg"),
+        ("rId6", "http://schemas.microsoft.com/office/2020/02/relationships/classificationlabels",
+         "docMetadata/LabelInfo.xml"))
+
+
+def mat2_docx_bytes() -> bytes:
+    """rsids, customXml, a thumbnail, printer settings, a sensitivity label, nsids, and dated
+    comments and tracked changes, as in mat2's dirty.docx."""
+    main = "word/document.xml"
+    parts = _common(main, "application/vnd.openxmlformats-officedocument."
+                    "wordprocessingml.document.main+xml")
+    parts["[Content_Types].xml"] = _ct(main, "application/vnd.openxmlformats-officedocument."
+                                       "wordprocessingml.document.main+xml",
+                                       _CUSTOMXML_CT + _LABEL_CT)
+    parts["_rels/.rels"] = _package_rels(main)
+    parts.update(_CUSTOMXML)
+    parts.update(_LABEL)
+    parts.update({
+        main: (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {W_NS} '
+               f'{_R_NS}><w:body><w:p w:rsidR="00A1B2C3" w:rsidRDefault="00D4E5F6" '
+               'w:rsidP="00A1B2C3"><w:r w:rsidRPr="00112233"><w:t>Hello evidence</w:t></w:r>'
+               f'<w:ins w:id="1" w:author="{MARKER}" w:date="2024-01-02T03:04:05Z"><w:r>'
+               '<w:t>added</w:t></w:r></w:ins><w:del w:id="2" w:author="Other" w:date="2024-01-'
+               '02T03:04:06Z"><w:r><w:delText>gone</w:delText></w:r></w:del></w:p>'
+               '<w:p><w:r><w:t xml:space="preserve">text saying w:rsidR="00FFFFFF" stays</w:t>'
+               '</w:r></w:p><w:sectPr w:rsidR="00A1B2C3"/></w:body></w:document>'),
+        "word/comments.xml": (f'<?xml version="1.0"?><w:comments {W_NS}><w:comment w:id="0" '
+                              f'w:author="{MARKER}" w:date="2024-01-02T03:04:07Z" w:initials="WM">'
+                              '<w:p w:rsidR="00A1B2C3"><w:r><w:t>looks wrong</w:t></w:r></w:p>'
+                              '</w:comment></w:comments>'),
+        "word/settings.xml": (f'<?xml version="1.0"?><w:settings {W_NS}><w:zoom w:percent="100"/>'
+                              '<w:rsids><w:rsidRoot w:val="00A1B2C3"/><w:rsid w:val="00A1B2C3"/>'
+                              '<w:rsid w:val="00D4E5F6"/></w:rsids></w:settings>'),
+        "word/numbering.xml": (f'<?xml version="1.0"?><w:numbering {W_NS}><w:abstractNum '
+                               'w:abstractNumId="0"><w:nsid w:val="1A2B3C4D"/><w:lvl w:ilvl="0"/>'
+                               '</w:abstractNum></w:numbering>'),
+        "word/_rels/document.xml.rels": _rels(
+            ("rId1", _REL + "customXml", "../customXml/item1.xml"),
+            ("rId2", _REL + "settings", "settings.xml"),
+            ("rId3", _REL + "printerSettings", "printerSettings/printerSettings1.bin"),
+            ("rId4", _REL + "comments", "comments.xml"),
+            ("rId5", _REL + "numbering", "numbering.xml")),
+        "word/printerSettings/printerSettings1.bin": _PRINTER,
+        "docProps/thumbnail.jpeg": jpeg_bytes(size=(16, 16)),
+    })
+    return _zip(parts)
+
+
+def mat2_xlsx_bytes() -> bytes:
+    """A sheet whose page set-up points (r:id) at printer settings naming the printer."""
+    main = "xl/workbook.xml"
+    parts = _common(main, "application/vnd.openxmlformats-officedocument."
+                    "spreadsheetml.sheet.main+xml")
+    parts["[Content_Types].xml"] = _ct(main, "application/vnd.openxmlformats-officedocument."
+                                       "spreadsheetml.sheet.main+xml", _CUSTOMXML_CT)
+    parts.update(_CUSTOMXML)
+    parts.update({
+        main: ('<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+               f'{_R_NS}><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+        "xl/_rels/workbook.xml.rels": _rels(("rId1", _REL + "worksheet", "worksheets/sheet1.xml"),
+                                            ("rId2", _REL + "customXml", "../customXml/item1.xml")),
+        "xl/worksheets/sheet1.xml": ('<worksheet xmlns="http://schemas.openxmlformats.org/'
+                                     f'spreadsheetml/2006/main" {_R_NS}><sheetData/><pageSetup '
+                                     'paperSize="9" orientation="portrait" r:id="rId1"/>'
+                                     '</worksheet>'),
+        "xl/worksheets/_rels/sheet1.xml.rels": _rels(
+            ("rId1", _REL + "printerSettings", "../printerSettings/printerSettings1.bin")),
+        "xl/printerSettings/printerSettings1.bin": _PRINTER,
+        "xl/threadedComments/threadedComment1.xml": (
+            '<ThreadedComments xmlns="http://schemas.microsoft.com/office/spreadsheetml/2018/'
+            'threadedcomments"><threadedComment ref="A1" dT="2024-01-02T03:04:05.00" personId='
+            '"{P1}" id="{C1}"><text>note</text></threadedComment></ThreadedComments>'),
+    })
+    return _zip(parts)

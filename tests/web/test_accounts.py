@@ -43,7 +43,7 @@ def test_login_success_lands_and_rotates_session(client: FlaskClient, officer: E
                                                   clock: Clock) -> None:
     client.get("/officer/login")
     before = client.get_cookie("whistle")
-    resp = login_as(client, officer, clock)
+    login_as(client, officer, clock)
     after = client.get_cookie("whistle")
     assert after is not None and (before is None or before.value != after.value)
     page = client.get("/officer/account")

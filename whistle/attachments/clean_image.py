@@ -94,7 +94,7 @@ def _found_metadata(im: Image.Image) -> set[str]:
         try:
             if exif.get_ifd(_GPS_IFD) or _GPS_IFD in exif:
                 found.add("exif_gps")
-        except Exception:
+        except Exception:  # noqa: BLE001 - naming GPS is a courtesy; the EXIF goes regardless
             pass
     if "xmp" in info or "XML:com.adobe.xmp" in info:
         found.add("xmp")
@@ -123,8 +123,8 @@ def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
         out_mode = "RGBA" if image.mode == "RGBA" else "RGB"
         converted = ImageCms.profileToProfile(
             image, source, ImageCms.createProfile("sRGB"), outputMode=out_mode)
-    except Exception:
-        return image  # a broken profile is just dropped; colours may shift slightly
+    except Exception:  # noqa: BLE001 - a broken profile is just dropped; colours may shift
+        return image
     if converted is None:
         return image
     converted.info = {}

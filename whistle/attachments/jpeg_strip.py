@@ -54,7 +54,7 @@ def _orientation_only_exif(payload: bytes) -> tuple[bytes | None, bool]:
         exif.load(payload)
         has_gps = bool(exif.get(_GPS_IFD))
         orientation = exif.get(_ORIENTATION)
-    except Exception:  # an unreadable EXIF is simply dropped
+    except Exception:  # noqa: BLE001 - an unreadable EXIF is simply dropped, whole
         return None, False
     if not isinstance(orientation, int) or orientation in (0, 1) or orientation > 8:
         return None, has_gps

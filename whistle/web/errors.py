@@ -62,7 +62,7 @@ def init_errors(app: Flask) -> None:
         title, message = MESSAGES.get(code, MESSAGES[500 if code >= 500 else 400])
         try:
             body, status = render_error(code, title, message)
-        except Exception:  # a broken template must not turn into a traceback page
+        except Exception:  # noqa: BLE001 - a broken template must not turn into a traceback page
             log.error("error page failed to render")
             body, status = "Error", code
         response = app.make_response((body, status))
