@@ -14,9 +14,13 @@ log() { printf 'test.sh: %s\n' "$*" >&2; }
 # -- Python environment -------------------------------------------------------------------
 [[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
 stamp=.venv/.whistle-test-installed
-if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
-  if ! .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' \
-      >.venv/pip-install.log 2>&1; then
+if [[ ! -f $stamp || pyproject.toml -nt $stamp || requirements/dev.txt -nt $stamp ]]; then
+  # The locked, hash-checked versions (runtime + test + dev extras), then whistle itself
+  # without touching them (README: "Dependencies and the lock").
+  if ! { .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes \
+           -r requirements/dev.txt &&
+         .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps \
+           --no-build-isolation -e . ; } >.venv/pip-install.log 2>&1; then
     cat .venv/pip-install.log >&2; exit 1
   fi
   touch "$stamp"
@@ -31,6 +35,7 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v age >/dev/null || missing+=(age)            # referral packages opened as an agency would
 command -v gpg >/dev/null || missing+=(gnupg)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)  # PDF reports read back as pages
+command -v exiftool >/dev/null || missing+=(libimage-exiftool-perl)  # independent metadata reader
 if ((${#missing[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
     log "installing ${missing[*]}"
@@ -40,6 +45,8 @@ if ((${#missing[@]})); then
     log "missing ${missing[*]} and cannot apt-get install; those tests will skip (fail in CI)"
   fi
 fi
+# .ci/run's linters need the environment, not the servers.
+[[ ${WHISTLE_SETUP_ONLY:-} == 1 ]] && exit 0
 
 # -- throw-away servers ---------------------------------------------------------------------
 work=$(mktemp -d /tmp/whistle-test.XXXXXX)
