@@ -336,3 +336,15 @@ def test_pdf_rendering_fetches_nothing_from_the_network() -> None:
     finally:
         server.shutdown()
     assert pdf.startswith(b"%PDF") and hits == []
+
+
+def test_cache_follows_new_reports_and_transitions(app: Flask, office: dict[str, int]) -> None:
+    before = build(app)
+    with transaction(state(app).db) as db:
+        seed(db, office["B"], 5, received=date(2026, 7, 1))
+    assert build(app).total.total.value == before.total.total.value + 5
+    with transaction(state(app).db) as db:
+        case = db.scalars(select(Case).where(Case.unit_id == office["B"])).first()
+        case.status = Status.CLOSED.value  # a versioned UPDATE, as every transition is
+    after = build(app)
+    assert value(after.tables["status"], "closed") == value(before.tables["status"], "closed") + 1
