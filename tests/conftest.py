@@ -56,6 +56,17 @@ def cheap_kdf(monkeypatch: pytest.MonkeyPatch) -> Any:
     return kdf.TEST_PARAMS
 
 
+@pytest.fixture(autouse=True)
+def audit_keys(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Audit keys for session factories a test builds without binding them (the app and the
+    CLI bind the instance's own); ``instance_dir`` replaces them with that instance's keys."""
+    from whistle.services.custody import audit
+
+    keys = audit.AuditKeys.generate()
+    monkeypatch.setattr(audit, "default_keys", keys)
+    return keys
+
+
 # -- databases ---------------------------------------------------------------------------
 
 @contextmanager
@@ -124,11 +135,15 @@ def factory(db_url: str) -> Iterator[Any]:
 # -- instance and app --------------------------------------------------------------------
 
 @pytest.fixture
-def instance_dir(tmp_path: Path) -> Path:
-    from whistle.config import Config, init_instance
+def instance_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from whistle.config import Config, init_instance, load_secrets
+    from whistle.services.custody import audit
 
     path = tmp_path / "instance"
     init_instance(Config(instance_dir=path))
+    # Unbound factories of this test chain under the same keys as its app and CLI runs.
+    monkeypatch.setattr(audit, "default_keys",
+                        audit.AuditKeys.from_secrets(load_secrets(Config(instance_dir=path))))
     return path
 
 

@@ -1,7 +1,7 @@
 """The ``whistle`` command.
 
-Core commands live here (init, serve, db). Later commands (sweep, verify-audit, create-admin,
-...) go in small modules under ``whistle/commands/``: each module exposes
+Core commands live here (init, serve, db). Later commands (sweep, audit, create-admin, ...)
+go in small modules under ``whistle/commands/``: each module exposes
 ``register(cli: click.Group) -> None`` and is picked up automatically.
 """
 from __future__ import annotations
@@ -66,6 +66,8 @@ def init() -> None:
     for name in created:
         click.echo(f"created secret {config.secrets_dir / name}")
     upgrade_database(config)
+    from whistle.commands.audit import seal_once  # an old plain SHA-256 audit log goes under the key
+    seal_once(config, quiet_if_done=True)
     from whistle.commands.accounts import init_first_admin  # first admin: one-time secret, no password
     init_first_admin(config)
     click.echo(f"instance ready: {config.instance_dir.resolve()}")

@@ -2,9 +2,10 @@
 
 The instance folder (default ``./instance``) holds everything that belongs to one deployment
 and never to the repository: the embedded SQLite database, attachments, the plaintext work
-directory, logs and ``secrets/`` (pepper, Flask secret key, TOTP-at-rest key). Secrets live in
-files (mode 0600, directory 0700), never in the database, so a database backup alone opens
-nothing.
+directory, logs and ``secrets/`` (pepper, Flask secret key, TOTP-at-rest key, the audit chain's
+HMAC key and the audit head's Ed25519 signing key). Secrets live in files (mode 0600, directory
+0700), never in the database, so a database backup alone opens nothing and an insider who can
+write to the database cannot re-chain the audit log.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
-SECRET_NAMES: tuple[str, ...] = ("pepper", "secret_key", "totp_key")
+SECRET_NAMES: tuple[str, ...] = ("pepper", "secret_key", "totp_key", "audit_key",
+                                 "audit_signing_key")
 SECRET_SIZE = 32
 MIB = 1024 * 1024
 
@@ -39,6 +41,8 @@ class Secrets:
     pepper: bytes  # keyed hash for ticket lookup ids
     secret_key: bytes  # Flask / CSRF signing
     totp_key: bytes  # encrypts officers' TOTP secrets at rest
+    audit_key: bytes  # HMAC-SHA256 key chaining the audit log (services/custody/audit.py)
+    audit_signing_key: bytes  # Ed25519 seed signing exported audit heads (custody/audit_head.py)
 
     def __repr__(self) -> str:
         return "Secrets(<redacted>)"
