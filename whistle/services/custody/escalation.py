@@ -60,6 +60,7 @@ from .escalation_state import (
     Records,
     TamperedRequest,
     actor,
+    consent_verifies,
     destroy,
     ephemeral_context,
     get_request,
@@ -121,6 +122,8 @@ def request_identity(db: Session, officer: Officer, team_keys: Mapping[int, Priv
     consent = live_consent(db, case.id) if basis == CONSENT else None
     if basis == CONSENT and consent is None:
         raise EscalationError(N_("The reporter has not consented, or withdrew their consent."))
+    if consent is not None and not consent_verifies(cipher, consent):
+        raise TamperedRequest()  # a consent row the reporter did not seal
     for other in db.scalars(select(IdentityRequest).where(
             IdentityRequest.case_id == case.id, IdentityRequest.requester_id == officer.id,
             IdentityRequest.status.in_(LIVE))):
