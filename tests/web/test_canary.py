@@ -152,3 +152,69 @@ def test_no_plaintext_anywhere(app, client, db_backend, file_logging) -> None:
         holder.close()
     assert control, "scan found not even the register number: the scan is broken"
     assert hits == [], hits
+
+
+def test_intake_tickets_and_desk_reports_reach_no_disk(app, db_backend, file_logging,
+                                                       monkeypatch) -> None:
+    """The intake path (issue 7 item 5): what the penerima typed, the ticket they handed over
+    (kept in their sealed session until shown) and the fresh ticket that replaces it (kept in
+    the reporter's sealed session until confirmed) appear nowhere; so do the desk's look-ups
+    beyond the register number."""
+    import re
+
+    from tests.web.officer_login import Clock, csrf as officer_csrf
+    from tests.web.reporter_helpers import TICKET_RE
+    from tests.web.test_cases_web import Office
+    from whistle.services.cases.calendar import today
+
+    from whistle.services.people import accounts
+
+    clock = Clock()
+    monkeypatch.setattr(accounts, "now", clock)  # officer log-ins step the TOTP clock
+    office = Office(app, clock)
+    started = time.time()
+    holder = None
+    if db_backend == "sqlite":
+        db_file = Path(state(app).engine.url.database)
+        holder = sqlite3.connect(db_file)
+        holder.execute("SELECT count(*) FROM cases").fetchone()
+    tag = secrets.token_hex(6)
+    m = {name: f"CANARY{name.upper()}{tag}" for name in ("what", "who", "where", "name", "witness")}
+    pen = office.client("pen")
+    resp = pen.post("/officer/intake", data={
+        "csrf_token": officer_csrf(pen, "/officer/intake"), "channel": "phone",
+        "received_on": today().isoformat(), "kind": "complaint", "category": "maladministration",
+        "unit_id": str(office.world.units["PUSAT"]), "what": f"Telepon {m['what']}",
+        "who": m["who"], "where": m["where"], "anonymity": "confidential", "id_name": m["name"],
+        "w_name": m["witness"]})
+    assert resp.status_code == 303
+    html = pen.get("/officer/intake/done").get_data(as_text=True)
+    intake_ticket = re.search(r'id="ticket">([^<]+)<', html).group(1)
+    register_no = re.search(r'id="register-no">([^<]+)<', html).group(1)
+    reporter = app.test_client()
+    assert login(reporter, intake_ticket).status_code == 303
+    page = reporter.get("/lapor/tiket").get_data(as_text=True)
+    fresh = "-".join(TICKET_RE.findall(page))
+    assert confirm(reporter, page, fresh).status_code == 303
+    assert login(app.test_client(), intake_ticket).status_code == 422
+    pen.post("/officer/intake/status", data={"csrf_token": officer_csrf(pen, "/officer/intake/status"),
+                                             "register_no": f"{m['name']} 0812"})  # not audited
+    markers = dict(m, intake_ticket=intake_ticket, fresh_ticket=fresh,
+                   intake_compact=intake_ticket.replace("-", ""), fresh_compact=fresh.replace("-", ""))
+
+    cfg = state(app).config
+    if holder is not None:
+        wal = Path(str(db_file) + "-wal")
+        assert wal.exists() and wal.stat().st_size > 0
+        files, control_files = [db_file, wal], [wal]
+    else:
+        files = _postgres_files(app, started)
+        control_files = [p for p in files if p.parent.name == "pg_wal"]
+    for folder in (cfg.attachments_dir, cfg.tmp_dir, cfg.logs_dir):
+        files += [p for p in folder.rglob("*") if p.is_file()]
+    hits = _scan(files, markers)
+    control = _scan(control_files, {"register": register_no})
+    if holder is not None:
+        holder.close()
+    assert control, "scan found not even the register number: the scan is broken"
+    assert hits == [], hits
