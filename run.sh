@@ -19,5 +19,9 @@ if [[ ! -f $stamp || pyproject.toml -nt $stamp || requirements/main.txt -nt $sta
   fi
   touch "$stamp"
 fi
+if [[ ${1:-} == --demo ]]; then  # a seeded trial instance on loopback (see README)
+  shift
+  exec .venv/bin/whistle demo "$@"
+fi
 .venv/bin/whistle init
 exec .venv/bin/whistle serve "$@"

@@ -12,6 +12,7 @@ from whistle.attachments.sandbox import configure as configure_cleaning
 from whistle.attachments.workspace import end_request
 from whistle.config import Config, load_config, load_secrets
 from whistle.db import make_engine, make_sessionmaker
+from whistle.services.custody import audit
 from whistle.filemodes import secure_instance
 from whistle.resources import share_dir
 from whistle.web.errors import init_errors, log_unhandled
@@ -68,11 +69,16 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         TEMPLATES_AUTO_RELOAD=False,
     )
     app.config.update(flask_extra)
+    # `whistle demo` marks its instance folder; every page then carries a DEMO banner.
+    app.config["WHISTLE_DEMO"] = (config.instance_dir / "DEMO").is_file()
+    app.jinja_env.globals["demo_mode"] = app.config["WHISTLE_DEMO"]
     install_int_converter(app)  # out-of-range ids match no route (404); before any rule
 
     engine = make_engine(config.db_url)
+    # Every session appends to the audit log under the instance key (services/custody/audit).
+    factory = audit.bind(make_sessionmaker(engine), audit.AuditKeys.from_secrets(secrets))
     app.extensions[EXTENSION_KEY] = AppState(
-        config=config, secrets=secrets, engine=engine, db=make_sessionmaker(engine))
+        config=config, secrets=secrets, engine=engine, db=factory)
     app.session_interface = EncryptedSessionInterface(make_store(config, engine), config)
 
     init_security(app, config)
