@@ -387,3 +387,15 @@ def mat2_xlsx_bytes() -> bytes:
             '"{P1}" id="{C1}"><text>note</text></threadedComment></ThreadedComments>'),
     })
     return _zip(parts)
+
+
+def png_pixels_bomb_bytes(width: int, height: int) -> bytes:
+    """A valid RGBA PNG of width x height that compresses to almost nothing (all zeros): tiny
+    on the wire, 4 bytes a pixel once decoded."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    comp = zlib.compressobj(9)
+    row = b"\x00" * (1 + 4 * width)
+    idat = b"".join(comp.compress(row) for _ in range(height)) + comp.flush()
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr)
+            + png_chunk(b"tEXt", b"Author\x00" + MARKER_B) + png_chunk(b"IDAT", idat)
+            + png_chunk(b"IEND", b""))
