@@ -110,7 +110,15 @@ def test_create_officer_bad_input_422(admin: Admin) -> None:
     assert resp.status_code == 422  # type: ignore[attr-defined]
 
 
-def test_team_key_to_first_member_then_pending_member_after_holder_logs_in(
+def _approve(app: Flask, client: FlaskClient, team_id: int, officer_id: int) -> object:
+    """A key holder approves through the approval page, with the fingerprint it shows."""
+    page = f"/officer/team/{team_id}/members/{officer_id}"
+    html = client.get(page).get_data(as_text=True)
+    fp = re.search(r'id="fingerprint">([0-9A-F ]+)<', html).group(1)  # type: ignore[union-attr]
+    return _post(client, page, page + "/approve", fingerprint=fp, compared="1")
+
+
+def test_team_key_to_first_member_only_and_a_holder_log_in_hands_nothing_on(
         admin: Admin, app: Flask, clock: Clock) -> None:
     unit_id = _create_unit(admin)
     ani = _enrolled(admin, "ani", Role.VERIFIKATOR, unit_id)
@@ -140,7 +148,9 @@ def test_team_key_to_first_member_then_pending_member_after_holder_logs_in(
     assert "menunggu: anggota lain harus menyetujui Anda" in page  # pending
 
     ani_client = app.test_client()
-    login_as(ani_client, ani, clock)  # the holder's log-in completes the pending wrap
+    login_as(ani_client, ani, clock)  # the holder's log-in hands nothing on
+    assert _team_key_of(app, budi, team_id) is None
+    assert _approve(app, ani_client, team_id, budi.id).status_code == 303  # type: ignore[attr-defined]
     budi_key = _team_key_of(app, budi, team_id)
     assert budi_key is not None and budi_key.public_key().to_bytes() == team_pub
     # Budi's running session picks the key up at its next request, without logging in again.
@@ -149,27 +159,6 @@ def test_team_key_to_first_member_then_pending_member_after_holder_logs_in(
         actions = [(e.actor, e.action, e.object) for e in db.scalars(select(AuditEntry))]
     assert (f"officer:{ani.id}", "team.member_wrap", f"team:{team_id}") in actions
     assert (f"officer:{admin.who.id}", "team.create", f"team:{team_id}") in actions
-
-
-def test_explicit_approve_pending(admin: Admin, app: Flask, clock: Clock) -> None:
-    unit_id = _create_unit(admin)
-    ani = _enrolled(admin, "ani", Role.PYB, unit_id)
-    _post(admin.client, "/admin/teams", "/admin/teams", unit_id=unit_id, role="pyb",
-          officer_id=ani.id)
-    team_id = _team_id(app, unit_id, Role.PYB)
-    ani_client = app.test_client()
-    login_as(ani_client, ani, clock)
-    cici = _enrolled(admin, "cici", Role.PYB, unit_id)
-    _post(admin.client, "/admin/teams", f"/admin/teams/{team_id}/members", officer_id=cici.id)
-    page = ani_client.get("/officer/account").get_data(as_text=True)
-    assert "cici" in page and "Setujui" in page  # Approve
-    resp = _post(ani_client, "/officer/account", "/officer/team/approve", team_id=team_id,
-                 officer_id=cici.id)
-    assert resp.status_code == 303  # type: ignore[attr-defined]
-    assert _team_key_of(app, cici, team_id) is not None
-    # Approving for a team one does not hold is refused.
-    other = _post(ani_client, "/officer/account", "/officer/team/approve", team_id=team_id + 99)
-    assert other.status_code == 403  # type: ignore[attr-defined]
 
 
 def test_team_rules(admin: Admin, app: Flask) -> None:
@@ -200,14 +189,14 @@ def test_reset_keeps_team_access_through_other_member(admin: Admin, app: Flask,
           officer_id=ani.id)
     team_id = _team_id(app, unit_id, Role.PENGKAJI)
     _post(admin.client, "/admin/teams", f"/admin/teams/{team_id}/members", officer_id=budi.id)
-    login_as(app.test_client(), ani, clock)  # budi gets the key
-    assert _team_key_of(app, budi, team_id) is not None
     ani_client = app.test_client()
     login_as(ani_client, ani, clock)
+    assert _approve(app, ani_client, team_id, budi.id).status_code == 303  # type: ignore[attr-defined]
+    assert _team_key_of(app, budi, team_id) is not None
 
     # The officer detail page warns only when a reset would lose a team key.
     page = admin.client.get(f"/admin/officers/{ani.id}").get_data(as_text=True)
-    assert "only key holder" not in page
+    assert 'id="sole-holder"' not in page
     resp = _post(admin.client, f"/admin/officers/{ani.id}", f"/admin/officers/{ani.id}/reset")
     html = resp.get_data(as_text=True)  # type: ignore[attr-defined]
     new_secret = re.search(r'id="enrolment-secret">([^<]+)<', html).group(1)  # type: ignore[union-attr]
@@ -224,7 +213,10 @@ def test_reset_keeps_team_access_through_other_member(admin: Admin, app: Flask,
     assert new_pub != old_pub
     login_as(app.test_client(), ani2, clock)
     assert _team_key_of(app, ani2, team_id) is None  # still pending: ani holds no key herself
-    login_as(app.test_client(), budi, clock)  # another member re-wraps
+    budi_client = app.test_client()
+    login_as(budi_client, budi, clock)
+    assert _team_key_of(app, ani2, team_id) is None  # budi's log-in hands nothing on either
+    assert _approve(app, budi_client, team_id, ani.id).status_code == 303  # type: ignore[attr-defined]
     key = _team_key_of(app, ani2, team_id)
     with transaction(state(app).db) as db:
         assert key is not None and key.public_key().to_bytes() == db.get(Team, team_id).public_key  # type: ignore[union-attr]

@@ -1,5 +1,5 @@
-"""``whistle create-admin``, ``whistle enrolment-reset USER``, ``whistle verify-audit``, and the
-first-admin step of ``whistle init``.
+"""``whistle create-admin``, ``whistle enrolment-reset USER``, and the first-admin step of
+``whistle init`` (``whistle verify-audit`` moved to commands/audit.py).
 
 There is no default password anywhere: an account only ever starts from a one-time enrolment
 secret printed here, on the operator's terminal, valid for 72 hours.
@@ -13,6 +13,7 @@ import click
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from whistle.commands.audit import audited
 from whistle.config import Config, ConfigError, load_config
 from whistle.db import make_engine, make_sessionmaker, transaction
 from whistle.domain.constants import Role
@@ -30,7 +31,7 @@ def _config() -> Config:
 def _db(config: Config) -> Iterator[Session]:
     engine = make_engine(config.db_url)
     try:
-        with transaction(make_sessionmaker(engine)) as db:
+        with transaction(audited(make_sessionmaker(engine), config)) as db:
             yield db
     finally:
         engine.dispose()
@@ -82,37 +83,22 @@ def register(cli: click.Group) -> None:
         _print_secret(name, secret)
 
     @cli.command("enrolment-reset", help="Wipe USER's passphrase, TOTP and key pair and print a "
-                                         "new one-time enrolment secret (team access is "
-                                         "re-approved by another team member).")
+                                         "new one-time enrolment secret. The officer's team "
+                                         "access then waits for the team's key holders to "
+                                         "approve the new key; refused for the last key holder "
+                                         "of a team.")
     @click.argument("username")
     def enrolment_reset(username: str) -> None:
         from whistle.services.people import accounts
-        from whistle.services.custody import teams
 
         with _db(_config()) as db:
             officer = db.scalar(select(Officer).where(
                 func.lower(Officer.username) == accounts.normalise_username(username)))
             if officer is None:
                 raise click.ClickException(f"no such officer: {username}")
-            lost = teams.sole_holder_teams(db, officer.id)
-            secret = accounts.reset_enrolment(db, "cli", officer)
+            try:
+                secret = accounts.reset_enrolment(db, "cli", officer)
+            except accounts.AccountError as exc:
+                raise click.ClickException(str(exc)) from exc
             name = officer.username
-            lost_names = [f"{t.unit.code}/{t.role}" for t in lost]
-        if lost_names:
-            click.echo("WARNING: this officer was the only key holder of: "
-                       + ", ".join(lost_names) + " (those teams' cases can no longer be opened).",
-                       err=True)
         _print_secret(name, secret)
-
-    @cli.command("verify-audit", help="Verify the audit log's hash chain; exit 1 if broken.")
-    def verify_audit() -> None:
-        from whistle.services.custody import audit
-
-        with _db(_config()) as db:
-            report = audit.verify(db)
-        if report.ok:
-            click.echo(f"audit chain intact: {report.entries} entries")
-            return
-        click.echo(f"audit chain BROKEN at entry {report.first_bad_id}: {report.problem} "
-                   f"({report.entries} entries verified before it)", err=True)
-        raise SystemExit(1)

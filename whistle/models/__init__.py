@@ -4,6 +4,7 @@ from .base import Base, UTCDateTime, new_id, utcnow
 from .case import Case, CaseField, CaseKeyWrap, CaseStatement, IdentityBlob, IdentityShare
 from .events import AuditEntry, Event
 from .identity import IdentityConsent, IdentityRequest, ShareRelease
+from .membership import MembershipApproval, OfficerNotice
 from .notices import CaseNotice
 from .org import Officer, Team, TeamMember, Unit
 from .settings import CalendarOverride, ServerSession
@@ -14,6 +15,7 @@ __all__ = [
     "Attachment", "AuditEntry", "Base", "CalendarOverride", "Case", "CaseField", "CaseKeyWrap",
     "CaseNotice", "CaseStatement",
     "Event", "IdentityBlob", "IdentityConsent", "IdentityRequest", "IdentityShare", "Message",
+    "MembershipApproval", "OfficerNotice",
     "Officer", "ServerSession", "ShareRelease", "Team", "TeamMember", "Unit", "UTCDateTime", "new_id",
     "utcnow",
 ]

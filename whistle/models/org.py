@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -66,8 +66,8 @@ class Team(Base):
 class TeamMember(Base):
     """Membership; ``wrapped_key`` is the team private key wrapped to the officer's public key.
 
-    It is null while the membership is pending: an admin asked for it, and a member holding
-    the team key has not yet done the wrap.
+    It is null while the membership is pending: an admin asked for it (or reset the officer's
+    enrolment), and the key holders have not yet approved it (services/custody/membership.py).
     """
 
     __tablename__ = "team_members"
@@ -76,6 +76,12 @@ class TeamMember(Base):
     officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"), primary_key=True)
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who asked for this (pending) membership: the admin's account, NULL for the CLI. Shown on
+    # the approval page so the approvers see who is vouching for the newcomer (migration 0005).
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    # Pending again because the officer's enrolment was reset (a new key pair).
+    after_reset: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     team: Mapped[Team] = relationship()
-    officer: Mapped[Officer] = relationship()
+    officer: Mapped[Officer] = relationship(foreign_keys=[officer_id])
+    added_by: Mapped[Officer | None] = relationship(foreign_keys=[added_by_id])

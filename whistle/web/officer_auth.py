@@ -8,6 +8,9 @@ The session (server-side, sealed under a key only the cookie holds; see web/sess
 * ``team_keys``: ``{str(team_id): team private key bytes}`` unwrapped at log-in, so no page
   needs Argon2. They are re-synchronised with the memberships table on each request: a
   removed membership drops its key at once, a newly approved one is unwrapped (HPKE only).
+  That key logic lives in ``services/custody/membership.py``; this module only calls the
+  function installed with :func:`install_team_key_sync` (web/ is plumbing and imports no
+  service). Without one installed, sessions hold no team keys at all (fail closed).
 
 Usage::
 
@@ -19,23 +22,25 @@ Usage::
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
-from crypto import CryptoError, PrivateKey
+from crypto import PrivateKey
 from whistle.db import transaction
-from whistle.models import Officer, TeamMember
-from whistle.services.custody import teams as team_service
+from whistle.models import Officer
 from whistle.web.sessions import KIND_OFFICER, destroy_session, rotate_session, session_kind
 from whistle.web.state import state
 
 F = TypeVar("F", bound=Callable[..., Any])
+# (db, officer_id, session team keys, session officer key bytes) -> new team keys or None
+TeamKeySync = Callable[[Session, int, Mapping[str, bytes], bytes], "dict[str, bytes] | None"]
+SYNC_EXTENSION = "whistle.team_key_sync"
 
 LOGIN_ENDPOINT = "officer.login"
 # Where each role lands after log-in; the first endpoint that exists wins.
@@ -90,28 +95,21 @@ def _load() -> Officer | None:
     return officer
 
 
-def _sync_team_keys(db: Any, officer: Officer) -> None:
+def install_team_key_sync(app: Flask, sync: TeamKeySync) -> None:
+    """Register the function that keeps a session's team keys equal to its memberships."""
+    app.extensions[SYNC_EXTENSION] = sync
+
+
+def _sync_team_keys(db: Session, officer: Officer) -> None:
     """Keep ``session['team_keys']`` equal to the officer's completed memberships."""
     held: dict[str, bytes] = dict(session.get("team_keys") or {})
-    rows = db.execute(select(TeamMember.team_id, TeamMember.wrapped_key).where(
-        TeamMember.officer_id == officer.id, TeamMember.wrapped_key.is_not(None))).all()
-    wanted = {str(r.team_id): r.wrapped_key for r in rows}
-    changed = False
-    for tid in list(held):
-        if tid not in wanted:
-            del held[tid]  # membership removed: the key leaves the session now
-            changed = True
-    missing = [tid for tid in wanted if tid not in held]
-    if missing:
-        my_key = PrivateKey.from_bytes(session["officer_key"])
-        for tid in missing:
-            try:
-                held[tid] = team_service.unwrap_team_key(int(tid), wanted[tid], my_key).to_bytes()
-                changed = True
-            except CryptoError:
-                continue
-    if changed:
-        session["team_keys"] = held
+    sync: TeamKeySync | None = current_app.extensions.get(SYNC_EXTENSION)
+    if sync is None:
+        fresh: dict[str, bytes] | None = {} if held else None  # nothing can vouch for them
+    else:
+        fresh = sync(db, officer.id, held, session["officer_key"])
+    if fresh is not None:
+        session["team_keys"] = fresh
         g.pop("whistle_team_keys", None)
 
 

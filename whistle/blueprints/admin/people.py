@@ -75,15 +75,13 @@ def officers() -> object:
         except accounts.AccountError as exc:
             error = refusal_text(exc)
     with transaction(state().db) as db:
-        rows = [(o, o.unit.code if o.unit else "") for o in
+        rows = [(o, o.unit.code if o.unit else "", accounts.lost_teams(db, o)) for o in
                 db.scalars(select(Officer).order_by(Officer.username))]
     return render_template("admin/officers.html", officers=rows, units=_unit_choices(),
                            roles=accounts.ROLES, error=error), 422 if error else 200
 
 
-@bp.get("/officers/<int:officer_id>")
-@officer_required(ADMIN)
-def officer(officer_id: int) -> str:
+def _officer_page(officer_id: int, error: str | None = None) -> tuple[str, int]:
     with transaction(state().db) as db:
         o = db.get(Officer, officer_id)
         if o is None:
@@ -91,22 +89,31 @@ def officer(officer_id: int) -> str:
         unit = o.unit.name if o.unit else ""
         member_rows = [(m.team.unit.code, m.team.role, m.wrapped_key is not None)
                        for m in teams.memberships(db, o.id)]
-        sole = [f"{t.unit.code} / {t.role}" for t in teams.sole_holder_teams(db, o.id)]
+        sole = accounts.lost_teams(db, o)
     return render_template("admin/officer.html", o=o, unit=unit, memberships=member_rows,
-                           sole=sole)
+                           sole=sole, error=error), 422 if error else 200
+
+
+@bp.get("/officers/<int:officer_id>")
+@officer_required(ADMIN)
+def officer(officer_id: int) -> tuple[str, int]:
+    return _officer_page(officer_id)
 
 
 @bp.post("/officers/<int:officer_id>/reset")
 @officer_required(ADMIN)
-def reset(officer_id: int) -> str:
-    with transaction(state().db) as db:
-        o = db.get(Officer, officer_id)
-        if o is None:
-            abort(404)
-        if o.id == current_officer().id:
-            abort(400)  # an admin resetting themself would lock the session out mid-way
-        secret = accounts.reset_enrolment(db, _actor(), o)
-        created = {"id": o.id, "username": o.username}
+def reset(officer_id: int) -> object:
+    try:
+        with transaction(state().db) as db:
+            o = db.get(Officer, officer_id)
+            if o is None:
+                abort(404)
+            if o.id == current_officer().id:
+                abort(400)  # an admin resetting themself would lock the session out mid-way
+            secret = accounts.reset_enrolment(db, _actor(), o)
+            created = {"id": o.id, "username": o.username}
+    except accounts.AccountError as exc:  # the last key holder of a team
+        return _officer_page(officer_id, refusal_text(exc))
     return render_template("admin/enrolment_secret.html", officer=created, secret=secret,
                            ttl_hours=int(accounts.ENROLMENT_TTL.total_seconds() // 3600),
                            reset=True)
@@ -116,12 +123,15 @@ def reset(officer_id: int) -> str:
 @officer_required(ADMIN)
 def set_active(officer_id: int) -> object:
     active = request.form.get("active") == "1"
-    with transaction(state().db) as db:
-        o = db.get(Officer, officer_id)
-        if o is None:
-            abort(404)
-        if o.id == current_officer().id and not active:
-            abort(400)  # never leave the service without the admin who is acting
-        accounts.set_active(db, _actor(), o, active)
+    try:
+        with transaction(state().db) as db:
+            o = db.get(Officer, officer_id)
+            if o is None:
+                abort(404)
+            if o.id == current_officer().id and not active:
+                abort(400)  # never leave the service without the admin who is acting
+            accounts.set_active(db, _actor(), o, active)
+    except accounts.AccountError as exc:  # the last key holder of a team
+        return _officer_page(officer_id, refusal_text(exc))
     flash(_("Account activated.") if active else _("Account deactivated."), "info")
     return redirect(url_for("admin.officer", officer_id=officer_id), code=303)

@@ -1,5 +1,6 @@
 """Admin: teams (a role at a unit). The team key is made here and wrapped to the first member;
-later members stay pending until a key holder approves them (the admin cannot)."""
+later members stay pending until the team's key holders approve them in their own sessions
+(services/custody/membership.py); the admin can neither approve nor hand a key on."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -10,7 +11,7 @@ from crypto import PublicKey
 from whistle.db import transaction
 from whistle.domain.constants import Role
 from whistle.models import Officer, Team, TeamMember, Unit
-from whistle.services.custody import teams
+from whistle.services.custody import membership, teams
 from whistle.services.messages import N_
 from whistle.services.people import accounts
 from whistle.web.i18n import refusal_text
@@ -27,10 +28,14 @@ def _page(error: str | None = None) -> tuple[str, int]:
     with transaction(state().db) as db:
         rows = []
         for t in db.scalars(select(Team).order_by(Team.unit_id, Team.role)):
-            members = [(m.officer.username, m.officer.id, m.wrapped_key is not None)
+            members = [{"username": m.officer.username, "id": m.officer.id,
+                        "holder": m.wrapped_key is not None,
+                        "last": m.wrapped_key is not None
+                        and not teams.other_active_holders(db, t.id, m.officer.id)}
                        for m in db.scalars(select(TeamMember).where(
-                           TeamMember.team_id == t.id))]
+                           TeamMember.team_id == t.id).order_by(TeamMember.added_at))]
             rows.append({"id": t.id, "unit": t.unit.code, "role": t.role, "members": members,
+                         "needed": membership.approvals_needed(db, t),
                          "fingerprint": PublicKey.from_bytes(t.public_key).fingerprint()})
         unit_opts = [(u.id, u.code) for u in db.scalars(select(Unit).order_by(Unit.code))]
         officer_opts = [(o.id, f"{o.username} ({o.role}, {o.unit.code if o.unit else '-'})"
@@ -83,7 +88,8 @@ def add_member(team_id: int) -> object:
             teams.add_member(db, accounts.actor_of(current_officer()), team, officer)
     except teams.TeamError as exc:
         return _page(refusal_text(exc))
-    flash(_("Member added as pending: a team member completes it at their next log-in."), "info")
+    flash(_("Member added as pending: the team's key holders must approve them in their own "
+            "sessions after comparing key fingerprints."), "info")
     return redirect(url_for("admin.teams_page"), code=303)
 
 

@@ -1,6 +1,8 @@
 """Officer log-in, log-out, enrolment (passphrase + TOTP) and the account page.
 
-Thin routes: the rules live in services/accounts.py, services/teams.py and services/totp.py.
+Thin routes: the rules live in services/people (accounts, totp) and services/custody
+(membership: the keys an officer holds; nothing is handed to anybody at log-in). The approval
+pages for pending team members are in ``membership.py`` beside this module.
 """
 from __future__ import annotations
 
@@ -18,14 +20,14 @@ from flask import (
 from flask_babel import gettext as _
 
 from whistle.db import transaction
-from whistle.services.custody import teams
+from whistle.services.custody import membership, notices, teams
 from whistle.services.people import accounts, totp
 from whistle.web.i18n import refusal_text
-from whistle.web.ints import form_int
 from whistle.web.limits import argon2_slot
 from whistle.web.officer_auth import (
     current_officer,
     end_officer_session,
+    install_team_key_sync,
     is_logged_in,
     landing_url,
     officer_required,
@@ -39,6 +41,8 @@ from whistle.web.state import state
 from . import bp
 
 ENROL_KEY = "enrol"
+# Every officer and admin request re-synchronises its session's team keys through custody.
+bp.record_once(lambda setup: install_team_key_sync(setup.app, membership.sync_session_keys))
 
 
 def _field(name: str, limit: int = 1024) -> str:
@@ -65,10 +69,9 @@ def login() -> object:
     username, passphrase, code = _field("username", 64), _field("passphrase"), _field("code", 16)
     with argon2_slot(), transaction(state().db) as db:
         result = accounts.authenticate(db, username, passphrase, code, state().secrets.totp_key)
-        if result is not None:
-            keys = teams.unwrap_team_keys(db, result.officer, result.private_key)
-            # Holding the team keys now: hand them on to members the admin added meanwhile.
-            teams.complete_pending(db, result.officer, keys)
+        # Only unwrap what is already ours: nothing is handed on to anybody at log-in.
+        keys = membership.held_team_keys(db, result.officer.id, result.private_key) \
+            if result is not None else {}
     if result is None:
         # One message for unknown user, wrong passphrase, wrong code, and throttled account.
         return render_template("officer/auth/login.html", next=nxt, failed=True,
@@ -152,23 +155,12 @@ def account() -> str:
     with transaction(state().db) as db:
         mine = [(m.team.unit.name, m.team.role, m.wrapped_key is not None)
                 for m in teams.memberships(db, me.id)]
-        pending = [{"team_id": p.team.id, "team": f"{p.team.unit.name} / {p.team.role}",
-                    "officer_id": p.officer.id, "ready": p.ready,
-                    "officer": f"{p.officer.display_name} ({p.officer.username})"}
-                   for p in teams.pending_members(db, sorted(held))]
-    return render_template("officer/auth/account.html", me=me, mine=mine, pending=pending)
+        my_pending = membership.my_pending(db, me)
+        waiting = membership.waiting_for(db, me, held)
+        news = notices.for_officer(db, me.id)
+        fingerprint = membership.key_fingerprint(me.public_key) if me.public_key else None
+    return render_template("officer/auth/account.html", me=me, mine=mine, my_pending=my_pending,
+                           waiting=waiting, news=news, fingerprint=fingerprint)
 
 
-@bp.post("/team/approve")
-@officer_required()
-def approve_pending() -> object:
-    me = current_officer()
-    team_id = form_int("team_id")  # 422 if out of range
-    officer_id = form_int("officer_id")
-    keys = team_keys()
-    if team_id is not None and team_id not in keys:
-        abort(403)
-    with transaction(state().db) as db:
-        done = teams.complete_pending(db, me, keys, only_team=team_id, only_officer=officer_id)
-    flash(_("%(n)d pending membership(s) completed.", n=len(done)), "info")
-    return redirect(url_for("officer.account"), code=303)
+from . import team_approval  # noqa: E402,F401  (the approval pages register on bp)

@@ -34,8 +34,8 @@ from crypto import PrivateKey, WrongPassphrase
 from crypto import kdf as _kdf
 
 from ...domain.constants import Role
-from ...models import Officer, TeamMember, Unit, utcnow
-from ..custody import audit
+from ...models import Officer, Unit, utcnow
+from ..custody import audit, membership, teams
 from ..messages import N_, Refusal
 from . import totp
 from .passphrases import passphrase_problems
@@ -129,13 +129,30 @@ def create_officer(db: Session, actor: str, username: str, display_name: str, ro
     return officer, secret
 
 
+def lost_teams(db: Session, officer: Officer) -> list[str]:
+    """"unit / role" of the teams whose key only this officer (among active officers) holds."""
+    return [teams.team_label(t) for t in teams.sole_holder_teams(db, officer.id)]
+
+
+def _refuse_if_last_holder(db: Session, officer: Officer) -> None:
+    lost = lost_teams(db, officer)
+    if lost:
+        raise AccountError(N_("Refused: this officer is the last key holder of %(teams)s. "
+                              "Nobody could open those teams' cases and identity shares any "
+                              "more. Add another member, have them approved, then try again."),
+                           teams=", ".join(lost))
+
+
 def reset_enrolment(db: Session, actor: str, officer: Officer) -> str:
     """Forgotten passphrase or lost phone: wipe the credentials, issue a new enrolment secret.
 
-    The old keypair is discarded (its passphrase is gone), so team memberships become pending
-    and another member re-wraps the team key after re-enrolment. Existing sessions die at
-    their next request (see ``web.officer_auth``: the enrolment time no longer matches).
+    Refused for the last key holder of a team (the team key would be lost for good). The old
+    keypair is discarded (its passphrase is gone), so the old wraps are dropped and every
+    membership waits for the team's key holders to approve the new key, exactly like a
+    newcomer's (``custody.membership``). Existing sessions die at their next request (see
+    ``web.officer_auth``: the enrolment time no longer matches).
     """
+    _refuse_if_last_holder(db, officer)
     officer.passphrase_hash = None
     officer.sealed_private_key = None
     officer.public_key = None
@@ -145,18 +162,21 @@ def reset_enrolment(db: Session, actor: str, officer: Officer) -> str:
     officer.failed_logins = 0
     officer.throttle_until = None
     secret = _issue_enrolment(officer, now())
-    db.execute(update(TeamMember).where(TeamMember.officer_id == officer.id)
-               .values(wrapped_key=None))
     db.flush()
+    pending = membership.pending_again(db, actor, officer)
     audit.append(db, actor, "officer.reset", f"officer:{officer.id}",
-                 "credentials wiped; memberships pending")
+                 "credentials wiped; memberships pending approval: "
+                 + (",".join(f"team:{t}" for t in pending) or "none"))
     return secret
 
 
 def set_active(db: Session, actor: str, officer: Officer, active: bool) -> None:
-    """Deactivation keeps the team wraps so it can be undone; the account just cannot log in."""
+    """Deactivation keeps the team wraps so it can be undone; the account just cannot log in.
+    Refused for the last active key holder of a team, whose cases nobody could open then."""
     if officer.active == active:
         return
+    if not active:
+        _refuse_if_last_holder(db, officer)
     officer.active = active
     db.flush()
     audit.append(db, actor, "officer.activate" if active else "officer.deactivate",
