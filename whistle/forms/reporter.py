@@ -31,6 +31,7 @@ from whistle.services.reporter.reports import (
 )
 
 from ..domain.constants import Category, Kind, choices
+from ..domain.procedure import SCOPE
 
 NIK_RE = re.compile(r"\A\d{16}\Z")
 PHONE_RE = re.compile(r"\A\+?[0-9][0-9 ().-]{5,24}\Z")
@@ -63,11 +64,15 @@ class ReportForm(FlaskForm):
     class Meta:
         locales = False
 
+    scope: str = ""
+
     kind = RadioField(_l("What kind of report is this?"), validate_choice=False)
     category = SelectField(_l("What is it about?"), validate_choice=False)
     unit = SelectField(_l("Which office should receive it?"), validate_choice=False)
     who = StringField(_l("Who is the official you are reporting?"), filters=[_strip])
-    who_position = StringField(_l("Their position and unit"), filters=[_strip])
+    # Banten SOP: "identitas aparat yang dilaporkan, termasuk jabatan" -- asked right after the
+    # name, in words that say why; optional, because a reporter may not know it.
+    who_position = StringField(_l("Position (jabatan) and unit of the official"), filters=[_strip])
     what = TextAreaField(_l("What happened?"), filters=[_strip])
     when = StringField(_l("When did it happen?"), filters=[_strip])
     where = StringField(_l("Where did it happen?"), filters=[_strip])
@@ -92,6 +97,7 @@ class ReportForm(FlaskForm):
     remove = MultiCheckboxField(_l("Remove"), validate_choice=False, choices=[])
 
     def setup(self, lang: str, units: list[tuple[int, str]]) -> ReportForm:
+        self.scope = SCOPE.get(lang)  # who can be reported (NTT SOP), shown above "who"
         self.kind.choices = choices(Kind, lang)
         self.category.choices = [("", _l("Choose one…"))] + choices(Category, lang)
         self.unit.choices = [("", _l("Choose one…"))] + [(str(i), n) for i, n in units]
