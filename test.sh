@@ -36,6 +36,8 @@ command -v age >/dev/null || missing+=(age)            # referral packages opene
 command -v gpg >/dev/null || missing+=(gnupg)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)  # PDF reports read back as pages
 command -v exiftool >/dev/null || missing+=(libimage-exiftool-perl)  # independent metadata reader
+[[ -x /usr/sbin/tor || -n "$(command -v tor)" ]] || missing+=(tor)      # tests/production: shipped torrc
+[[ -x /usr/sbin/nginx || -n "$(command -v nginx)" ]] || missing+=(nginx)  # tests/production: shipped site config
 if ((${#missing[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
     log "installing ${missing[*]}"
