@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from ...domain.calendar import DeadlineConfig
 from ...domain.constants import Category, Channel, Kind, Status, label
 from ...models import Case, Event, Unit
-from ..cases.calendar import deadline_config, load_calendar, local_date, local_tz
+from ..cases.calendar import deadline_config, load_calendar, local_tz
 from . import compliance as comp
 from .release import Release, build_release
 from .suppression import DEFAULT_K, Table
@@ -170,7 +170,8 @@ def _year_data(db: Session, year: int, k: int, lang: str, config: Any, today: da
     if classification is not None:
         cols.append(classification)
     rows = db.execute(select(*cols).where(Case.received_at >= lo, Case.received_at < hi)).all()
-    cases, events = comp.load(db, lo, hi, lambda m: local_date(m, config))
+    local = _local_day(tz)
+    cases, events = comp.load(db, lo, hi, local)
     outcome: dict[str, str] = {}
     for cid, evs in events.items():
         for _, _, to in evs:
@@ -181,7 +182,7 @@ def _year_data(db: Session, year: int, k: int, lang: str, config: Any, today: da
     counts: dict[str, dict[tuple[int, int, str], int]] = {d: {} for d in DIMENSIONS}
     seen: dict[str, set[str]] = {d: set() for d in DIMENSIONS}
     for r in rows:
-        q = quarter_of(local_date(_aware(r.received_at), config))
+        q = quarter_of(local(_aware(r.received_at)))
         values = {"kind": r.kind, "category": r.category, "channel": r.channel, "status": r.status,
                   "outcome": outcome.get(r.id, IN_PROGRESS),
                   "classification": (r[7] if classification is not None else None) or "unclassified"}
@@ -222,6 +223,18 @@ def _year_data(db: Session, year: int, k: int, lang: str, config: Any, today: da
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[key] = data
     return data
+
+
+def _local_day(tz: Any) -> Any:
+    """Instant -> office-local date. Indonesia's zones (WIB/WITA/WIT) keep one offset all year,
+    so a fixed shift replaces a zoneinfo conversion per row (a fifth of a cold build)."""
+    jan, jul = (datetime(2026, m, 1, tzinfo=UTC).astimezone(tz).utcoffset() for m in (1, 7))
+    if jan is not None and jan == jul:
+        def shifted(moment: datetime) -> date:
+            return (moment.astimezone(UTC).replace(tzinfo=None) + jan).date() if moment.tzinfo \
+                else (moment + jan).date()
+        return shifted
+    return lambda moment: moment.astimezone(tz).date()
 
 
 def _aware(moment: datetime) -> datetime:
