@@ -38,6 +38,7 @@ from whistle.models import (
     IdentityShare,
     Message,
     Officer,
+    OfficerNotice,
     ShareRelease,
     Team,
     TeamMember,
@@ -340,3 +341,32 @@ def test_the_harvest_opens_what_genuine_holders_hold(app: Flask, scene: Scene,
         assert scene.case_id in loot.identities
         both = harvest(db, {"uki": GENUINE_PASS, "pyb": GENUINE_PASS}, instance_dir)
         assert scene.case_id in both.identities
+
+
+def test_a_genuine_holders_approval_is_the_only_way_in_and_it_is_seen(
+        app: Flask, scene: Scene, clock: Clock, instance_dir: Path) -> None:
+    """The same admin, after the genuine UKI and PYB custodians each approve his puppet (without
+    comparing fingerprints with anyone they know): now the identity opens from the database.
+    That approval is the one way in; it is in the audit log with the approver's name, and
+    every member of the two teams was told."""
+    _genuine_log_in_and_look(app, scene, clock)
+    for who, puppet, role in (("uki", "wayang-uki", "uki"), ("pyb", "wayang-pyb", "pyb")):
+        client = scene.clients[who]
+        page = f"/officer/team/{_team_id(scene.world, role)}/members/{scene.puppets[puppet].id}"
+        html = client.get(page).get_data(as_text=True)
+        fp = re.search(r'id="fingerprint">([0-9A-F ]+)<', html).group(1)  # type: ignore[union-attr]
+        assert _post(client, page, page + "/approve", fingerprint=fp,
+                     compared="1").status_code == 303
+    with transaction(state(app).db) as db:
+        loot = harvest(db, scene.known, instance_dir)
+        entries = [(e.actor, e.action, e.object, e.detail) for e in db.scalars(
+            select(AuditEntry).where(AuditEntry.action == "team.member_wrap"))]
+        told = {(n.officer_id, n.kind, n.subject_id) for n in db.scalars(select(OfficerNotice))}
+    assert scene.case_id in loot.identities
+    for who, puppet, role in (("uki", "wayang-uki", "uki"), ("pyb", "wayang-pyb", "pyb")):
+        genuine, pid = scene.world.officer_id(who), scene.puppets[puppet].id
+        assert (f"officer:{genuine}", "team.member_wrap", f"team:{_team_id(scene.world, role)}",
+                f"officer:{pid} approvers=officer:{genuine}") in entries
+        assert (pid, "member_joined", pid) in told  # the puppet's own page says so too
+    # The reset custodian (uki2, now the admin's) heard of the UKI approval as a team member.
+    assert (scene.world.officer_id("uki2"), "member_joined", scene.puppets["wayang-uki"].id) in told
