@@ -9,7 +9,7 @@ from whistle.db import transaction
 from whistle.domain.constants import Role
 from whistle.models import Officer, Team, Unit
 from whistle.services.custody import teams
-from whistle.services.people import accounts
+from whistle.services.people import accounts, setup
 from whistle.web.i18n import refusal_text
 from whistle.web.ints import form_int
 from whistle.web.officer_auth import current_officer, officer_required
@@ -30,7 +30,10 @@ def index() -> str:
     with transaction(state().db) as db:
         counts = {name: db.scalar(select(func.count()).select_from(model))
                   for name, model in (("units", Unit), ("officers", Officer), ("teams", Team))}
-    return render_template("admin/index.html", counts=counts)
+        steps = setup.checklist(db)
+    return render_template("admin/index.html", counts=counts, steps=steps,
+                           web_ready=setup.accepts_web_reports(steps),
+                           identity_ready=setup.accepts_identity(steps))
 
 
 @bp.route("/units", methods=["GET", "POST"])
