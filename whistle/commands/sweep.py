@@ -7,13 +7,28 @@ container set-ups without a timer. Running several at once is safe (see services
 """
 from __future__ import annotations
 
+import logging
 import time
+from typing import Any
 
 import click
 
 from whistle.commands.audit import audited
 from whistle.config import ConfigError, load_config
 from whistle.db import make_engine, make_sessionmaker
+
+
+def _warn_estimated_holidays(factory: Any, config: Any) -> None:
+    """`holidays` still guessing a date of this year or the next (and no override settles it):
+    tell the operator on stderr and in the log, every run, until it is fixed."""
+    from whistle.services.cases.calendar import today
+    from whistle.services.operations import holiday_check
+
+    with factory() as db:
+        note = holiday_check.warning(db, today(config))
+    if note:
+        click.echo(note, err=True)
+        logging.getLogger("whistle.sweep").warning("%s", note)
 
 
 def register(cli: click.Group) -> None:
@@ -58,6 +73,7 @@ def register(cli: click.Group) -> None:
                 click.echo(f"sweep: {report.summary()}; {tidy.summary()}; "
                            f"purged {purged} archived cases "
                            f"({time.monotonic() - started:.2f} s)")
+                _warn_estimated_holidays(factory, config)
                 if every is None:
                     return
                 time.sleep(max(1.0, every - (time.monotonic() - started)))
