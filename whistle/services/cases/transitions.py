@@ -138,6 +138,15 @@ def _target_team(db: Session, case: Case, action: Action, unit_value: Any) -> Te
         if action in UNIT_REQUIRED:
             raise ActionRefused("Choose the unit to send the case to.",
                                 "Pilih unit tujuan laporan.", field="unit_id")
+        # The case's own unit, else the first unit that has such a team (often the head
+        # office, as for the identity custodians): a regional office without a PYB of its own
+        # must still be able to hand a case, and its outcome, to the authorised official.
+        fallback = db.scalar(
+            select(Team).join(Unit, Unit.id == Team.unit_id)
+            .where(Team.role == role.value, Unit.active.is_(True))
+            .order_by((Team.unit_id == case.unit_id).desc(), Team.unit_id))
+        if fallback is not None:
+            return fallback
         unit_id = case.unit_id
     else:
         try:
