@@ -3,7 +3,6 @@ report and lets the demo verifikator find it in the inbox."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ...domain.calendar import DeadlineConfig
 from ...domain.constants import Category, Channel, Kind, Status, label
-from ...models import Case, Event, Unit
+from ...models import Case, Unit
 from ..cases.calendar import deadline_config, load_calendar, local_tz
 from . import compliance as comp
 from .release import Release, build_release
