@@ -218,3 +218,141 @@ def test_intake_tickets_and_desk_reports_reach_no_disk(app, db_backend, file_log
         holder.close()
     assert control, "scan found not even the register number: the scan is broken"
     assert hits == [], hits
+
+
+def _binary_forms(secret: bytes) -> list[bytes]:
+    """A binary secret as raw bytes, hex and base64 (standard and URL-safe, every alignment)."""
+    forms = {secret, secret.hex().encode(), secret.hex().upper().encode()}
+    for pad in range(3):
+        for enc in (base64.b64encode, base64.urlsafe_b64encode):
+            body = enc(b"\x00" * pad + secret)[4 if pad else 0:][:-4]
+            if len(body) >= 16:
+                forms.add(body)
+    return sorted(forms)
+
+
+def _scan_binary(paths: list[Path], secrets_: dict[str, bytes]) -> list[str]:
+    hits = []
+    for path in paths:
+        data = path.read_bytes()
+        for label, secret in secrets_.items():
+            if any(form in data for form in _binary_forms(secret)):
+                hits.append(f"{label} in {path.name}")
+    return hits
+
+
+def test_escalation_leaves_no_plaintext_and_no_key(app, db_backend, file_logging,
+                                                   monkeypatch) -> None:
+    """Identity escalation through the pages (issue 7): the legal-basis text, the reason, the
+    PYB's decision reason, the reporter's consent and the identity shown to the requester reach
+    no disk; neither do the request's ephemeral PRIVATE key, the identity key or a share in
+    clear; and the audit log names none of them. Positive controls: the register number in the
+    WAL, and the request's ephemeral PUBLIC key (stored in clear) in the database files."""
+    import re
+
+    import tests.web.cases_world as cases_world
+    from crypto import PrivateKey, Share
+    from tests.web.cases_world import build_world
+    from tests.web.officer_login import Clock, csrf as officer_csrf, login as officer_login
+    from tests.web.officer_login import make_login_ready
+    from whistle.db import transaction
+    from whistle.models import AuditEntry, IdentityRequest, IdentityShare, Officer
+    from whistle.services.custody.casekeys import identity_share_context
+    from whistle.services.custody.escalation_state import ephemeral_context
+    from whistle.services.people import accounts
+    from whistle.services.reporter import reports
+
+    clock = Clock()
+    monkeypatch.setattr(accounts, "now", clock)
+    monkeypatch.setattr(cases_world, "PEPPER", state(app).secrets.pepper)
+    started = time.time()
+    holder = None
+    if db_backend == "sqlite":
+        db_file = Path(state(app).engine.url.database)
+        holder = sqlite3.connect(db_file)
+        holder.execute("SELECT count(*) FROM cases").fetchone()
+    tag = secrets.token_hex(6)
+    m = {name: f"CANARY{name.upper()}{tag}" for name in (
+        "name", "address", "basistext", "reason", "decision", "witness")}
+    world = build_world(state(app).db)
+    case_id, ticket = world.file(anonymity=reports.CONFIDENTIAL,
+                                 identity={"name": m["name"], "address": m["address"]},
+                                 witnesses=[reports.Witness(name=m["witness"])])
+    clients = {}
+    for who in ("ver", "pyb", "uki"):
+        with transaction(state(app).db) as db:
+            secret = make_login_ready(db, db.get(Officer, world.officer_id(who)), app)
+        c = app.test_client()
+        assert officer_login(c, who, world.officers[who].passphrase, secret, clock).status_code == 303
+        clients[who] = c
+    ver, pyb, uki = clients["ver"], clients["pyb"], clients["uki"]
+    # The reporter consents on their page (and withdraws: the approval path is what runs).
+    reporter = app.test_client()
+    assert login(reporter, ticket).status_code == 303
+    page = reporter.get("/laporan").get_data(as_text=True)
+    assert reporter.post("/laporan/identitas/setuju", data={
+        "csrf_token": csrf(page), "confirm": "1"}).status_code == 303
+    page = reporter.get("/laporan").get_data(as_text=True)
+    assert reporter.post("/laporan/identitas/tarik", data={"csrf_token": csrf(page)}).status_code == 303
+    form = f"/officer/cases/{case_id}/identity"
+    resp = ver.post(form, data={"csrf_token": officer_csrf(ver, form), "basis": "witness",
+                                "basis_text": m["basistext"], "reason": f"Perlu {m['reason']} saksi."})
+    assert resp.status_code == 303
+    detail = resp.headers["Location"]
+    req_id = detail.rsplit("/", 1)[-1]
+    pyb.post(f"{detail}/decide", data={"csrf_token": officer_csrf(pyb, detail), "decision": "approve",
+                                       "decision_reason": f"Disetujui {m['decision']}."})
+    # What the requester's passphrase can unseal right now (before the opening), so the scan
+    # knows the secret bytes to look for; and the identity key the two shares make.
+    with transaction(state(app).db) as db:
+        req = db.get(IdentityRequest, req_id)
+        assert req.status == "approved"
+        ephemeral = world.officers["ver"].private_key.unwrap(
+            req.ephemeral_sealed, context=ephemeral_context(req_id, case_id, world.officer_id("ver")))
+        ephemeral_public = bytes(req.ephemeral_public)
+        shares = []
+        for s in db.scalars(select(IdentityShare).where(IdentityShare.case_id == case_id)):
+            team = next(t for t in world.teams.values() if t.team.id == s.team_id)
+            shares.append(team.private_key.unwrap(s.blob, context=identity_share_context(case_id, s.idx)))
+    import crypto
+
+    id_key = crypto.combine_shares([Share.from_bytes(s) for s in shares])
+    assert PrivateKey.from_bytes(ephemeral).public_key().to_bytes() == ephemeral_public
+    for c in (uki, pyb):
+        c.post(f"{detail}/release", data={"csrf_token": officer_csrf(c, "/officer/identity")})
+    shown = ver.post(f"{detail}/open", data={"csrf_token": officer_csrf(ver, detail)},
+                     follow_redirects=True).get_data(as_text=True)
+    assert m["name"] in shown and m["witness"] in shown  # the requester does see it
+    assert m["name"] in ver.get(detail).get_data(as_text=True)  # reload: from the sealed session
+    assert m["basistext"] in shown and m["decision"] in shown
+    with transaction(state(app).db) as db:
+        audit = [" ".join(filter(None, (a.actor, a.action, a.object, a.detail)))
+                 for a in db.scalars(select(AuditEntry))]
+    assert any("identity.open" in a for a in audit) and any("identity.consent" in a for a in audit)
+    for marker in list(m.values()) + [ticket]:
+        assert not [a for a in audit if marker.lower() in a.lower()], marker
+
+    cfg = state(app).config
+    if holder is not None:
+        wal = Path(str(db_file) + "-wal")
+        assert wal.exists() and wal.stat().st_size > 0
+        files, control_files = [db_file, wal], [wal]
+    else:
+        files = _postgres_files(app, started)
+        control_files = [p for p in files if p.parent.name == "pg_wal"]
+    for folder in (cfg.attachments_dir, cfg.tmp_dir, cfg.logs_dir):
+        files += [p for p in folder.rglob("*") if p.is_file()]
+    hits = _scan(files, dict(m, ticket=ticket))
+    keys = {"ephemeral private key": ephemeral, "identity key": id_key}
+    keys.update({f"share {i}": s[-32:] for i, s in enumerate(shares, 1)})  # a share's y bytes
+    key_hits = _scan_binary(files, keys)
+    with state(app).engine.connect() as conn:
+        register_no = conn.scalar(select(Case.register_no).where(Case.id == case_id))
+    control = _scan(control_files, {"register": register_no})
+    public_control = _scan_binary(files, {"ephemeral public key": ephemeral_public[-64:]})
+    if holder is not None:
+        holder.close()
+    assert control, "scan found not even the register number: the scan is broken"
+    assert public_control, "scan found not even the ephemeral PUBLIC key: the scan is broken"
+    assert re.fullmatch(r"[0-9a-f]{32}", req_id)
+    assert hits == [] and key_hits == [], hits + key_hits
