@@ -11,7 +11,7 @@ import logging
 import os
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -55,31 +55,57 @@ def compose(counts: Counts, link: str) -> tuple[str, str]:
     return subject, body
 
 
+# Said in EHLO instead of socket.getfqdn(): the server's own name can tell the relay (and its
+# logs) which machine runs the service, and where in the organisation's network it sits.
+NEUTRAL_HOSTNAME = "[127.0.0.1]"
+IMPLICIT_TLS_PORT = 465  # SMTPS: TLS from the first byte (RFC 8314)
+
+
+def connect(host: str, config: Any) -> smtplib.SMTP:
+    """Implicit TLS on port 465 or with WHISTLE_SMTP_IMPLICIT_TLS, else plain (then STARTTLS)."""
+    port = int(getattr(config, "smtp_port", 25))
+    timeout = float(getattr(config, "smtp_timeout", 10.0))
+    if port == IMPLICIT_TLS_PORT or getattr(config, "smtp_implicit_tls", False):
+        return smtplib.SMTP_SSL(host, port, local_hostname=NEUTRAL_HOSTNAME, timeout=timeout,
+                                context=ssl.create_default_context())
+    return smtplib.SMTP(host, port, local_hostname=NEUTRAL_HOSTNAME, timeout=timeout)
+
+
 def send(config: Any, recipients: Mapping[str, Counts]) -> int:
     """One mail per address over one SMTP connection; returns how many were accepted.
 
     Failures are logged by count only (never the address with a case), and never raised:
     a mail server outage must not stop the sweep from archiving and flagging cases.
     """
-    host = getattr(config, "smtp_host", "")
     wanted = {addr: c for addr, c in recipients.items() if addr and (c.new or c.late)}
     if not wanted:
         return 0
+    link = inbox_url(config)
+    return deliver(config, [(addr, *compose(counts, link))
+                            for addr, counts in sorted(wanted.items())])
+
+
+def deliver(config: Any, mails: Sequence[tuple[str, str, str]]) -> int:
+    """Send (address, subject, body) mails over one SMTP connection; how many were accepted.
+
+    With no ``WHISTLE_SMTP_HOST`` nothing is sent. Errors are logged by type and count, never
+    raised (the daily audit head in services/operations/audit_mail.py sends through here too).
+    """
+    host = getattr(config, "smtp_host", "")
+    if not mails:
+        return 0
     if not host:
-        log.info("smtp not configured; %d notification(s) not sent", len(wanted))
+        log.info("smtp not configured; %d notification(s) not sent", len(mails))
         return 0
     sender = getattr(config, "smtp_from", "") or "whistle@localhost"
-    link = inbox_url(config)
     sent = 0
     try:
-        with smtplib.SMTP(host, int(getattr(config, "smtp_port", 25)),
-                          timeout=float(getattr(config, "smtp_timeout", 10.0))) as smtp:
-            if getattr(config, "smtp_starttls", True):
+        with connect(host, config) as smtp:
+            if getattr(config, "smtp_starttls", True) and not isinstance(smtp, smtplib.SMTP_SSL):
                 smtp.starttls(context=ssl.create_default_context())
             if getattr(config, "smtp_user", ""):
                 smtp.login(config.smtp_user, config.smtp_password)
-            for addr, counts in sorted(wanted.items()):
-                subject, body = compose(counts, link)
+            for addr, subject, body in mails:
                 msg = EmailMessage()
                 msg["From"] = sender
                 msg["To"] = addr
@@ -94,5 +120,5 @@ def send(config: Any, recipients: Mapping[str, Counts]) -> int:
                     log.warning("notification refused by the mail server (%s)", type(exc).__name__)
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("mail server unreachable (%s); %d notification(s) not sent",
-                    type(exc).__name__, len(wanted) - sent)
+                    type(exc).__name__, len(mails) - sent)
     return sent
