@@ -97,6 +97,7 @@ class Config:
     smtp_password: str = field(default="", repr=False)
     smtp_from: str = ""
     smtp_starttls: bool = True
+    smtp_implicit_tls: bool = False  # TLS from the first byte (also implied by port 465)
     smtp_timeout: float = 10.0
     # Bearer token for /metrics (empty: /metrics answers 404). Give it as a file
     # (WHISTLE_METRICS_TOKEN_FILE), like every secret setting; see load_config.
