@@ -55,8 +55,16 @@ ALLOWED: dict[str, str | frozenset[str]] = {
     "admin.calendar": frozenset({"admin"}),
     "admin.calendar_delete": frozenset({"admin"}),
     "admin.audit": frozenset({"auditor"}),
-    "admin.stats": frozenset({"auditor", "admin"}),
-    "admin.stats_csv": frozenset({"auditor", "admin"}),
+    "admin.stats": frozenset({"auditor", "admin", "pyb", "uki"}),  # the dashboard (issue 11)
+    "admin.stats_export": frozenset({"auditor", "admin", "pyb", "uki"}),
+    "admin.stats_metadata": frozenset({"auditor", "admin"}),
+    "admin.agency_keys": frozenset({"admin"}),
+    "admin.agency_key_remove": frozenset({"admin"}),
+    "admin.first_unit": frozenset({"admin"}),
+    # referral packages and the SP4N-LAPOR! record (officer/referral.py)
+    "officer.referral_form": frozenset({"verifikator", "pyb"}),
+    "officer.referral_build": frozenset({"verifikator", "pyb"}),
+    "officer.lapor_export": frozenset({"verifikator", "pyb"}),
     # case work (officer/cases.py, officer/intake.py)
     "officer.cases": frozenset({"verifikator", "pyb", "pengkaji", "uki"}),
     "officer.case": frozenset({"verifikator", "pyb", "pengkaji", "uki"}),

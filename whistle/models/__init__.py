@@ -8,6 +8,7 @@ from .membership import MembershipApproval, OfficerNotice
 from .notices import CaseNotice
 from .org import Officer, Team, TeamMember, Unit
 from .settings import CalendarOverride, ServerSession
+from .setup import TeamPlan
 from .thread import Attachment, Message
 
 __all__ = [
@@ -16,6 +17,6 @@ __all__ = [
     "CaseNotice", "CaseStatement",
     "Event", "IdentityBlob", "IdentityConsent", "IdentityRequest", "IdentityShare", "Message",
     "MembershipApproval", "OfficerNotice",
-    "Officer", "ServerSession", "ShareRelease", "Team", "TeamMember", "Unit", "UTCDateTime", "new_id",
+    "Officer", "ServerSession", "ShareRelease", "Team", "TeamMember", "TeamPlan", "Unit", "UTCDateTime", "new_id",
     "utcnow",
 ]

@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from . import agency_keys, audit_log, people, settings, stats, team_admin  # noqa: E402,F401  (routes register on bp)
+from . import agency_keys, audit_log, first_unit, people, settings, stats, team_admin  # noqa: E402,F401  (routes register on bp)

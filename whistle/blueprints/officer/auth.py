@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 
 from whistle.db import transaction
 from whistle.services.custody import membership, notices, teams
-from whistle.services.people import accounts, totp
+from whistle.services.people import accounts, guided, totp
 from whistle.web.i18n import refusal_text
 from whistle.web.limits import argon2_slot
 from whistle.web.officer_auth import (
@@ -126,10 +126,13 @@ def enrol_setup() -> object:
                                error=_("The two passphrases differ.")), 422
     try:
         with argon2_slot(), transaction(state().db) as db:
-            accounts.complete_enrolment(db, int(data["officer_id"]),  # type: ignore[call-overload]
-                                        bytes(data["digest"]),  # type: ignore[call-overload]
-                                        passphrase, secret, _field("code", 16),
-                                        state().secrets.totp_key)
+            done = accounts.complete_enrolment(db, int(data["officer_id"]),  # type: ignore[call-overload]
+                                               bytes(data["digest"]),  # type: ignore[call-overload]
+                                               passphrase, secret, _field("code", 16),
+                                               state().secrets.totp_key)
+            # A team the guided first-unit form planned for this officer is founded now, with a
+            # new key wrapped to them alone (services/people/guided.py).
+            guided.found_planned_team(db, done.officer)
     except accounts.AccountError as exc:
         return render_template("officer/auth/enrol_setup.html", **page, error=refusal_text(exc)), 422
     session.pop(ENROL_KEY, None)
