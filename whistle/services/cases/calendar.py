@@ -7,8 +7,9 @@ and a stale calendar silently moves deadlines.
 
 Time zones: a unit counts its days in its own zone (`units.timezone`: WIB, WITA or WIT), so
 that a request made at 23:30 in Jakarta and one made at 00:30 in Kupang fall on the days their
-offices see (the NTT SOP is a WITA office). Without a unit the deployment's zone applies
-(Jakarta unless configured).
+offices see (the NTT SOP is a WITA office). A case keeps the days of the unit that received
+it (`cases.unit_id`) wherever it is handled: its deadlines are that office's promise to the
+reporter. Without a unit the deployment's zone applies (Jakarta unless configured).
 """
 from __future__ import annotations
 
