@@ -47,6 +47,7 @@ LOGIN_ENDPOINT = "officer.login"
 LANDING: dict[str, tuple[str, ...]] = {
     "admin": ("admin.index",),
     "auditor": ("admin.audit",),
+    "penerima": ("officer.intake",),  # the desk records reports; it has no inbox
 }
 DEFAULT_LANDING: tuple[str, ...] = ("officer.cases", "officer.case_list", "officer.index",
                                     "officer.account")
