@@ -26,6 +26,7 @@ from att_fixtures import jpeg_bytes, png_pixels_bomb_bytes  # noqa: E402
 from tests.web.reporter_helpers import (TICKET_RE, confirm, csrf, good_form,  # noqa: E402
                                         make_org)
 from whistle.app import create_app  # noqa: E402
+from whistle.attachments import sandbox  # noqa: E402
 from whistle.config import Config, init_instance  # noqa: E402
 from whistle.db import make_engine  # noqa: E402
 from whistle.models import Base  # noqa: E402
@@ -70,7 +71,9 @@ def main(work: Path, memory_mib: int) -> None:
     print(json.dumps({
         "status": status, "seconds": seconds, "warm_seconds": warm_seconds,
         "worker_peak_before_kib": before, "worker_peak_after_kib": after,
-        "children_peak_kib": peak_kib(resource.RUSAGE_CHILDREN),
+        # The children's own high-water marks (sandbox.RunStats, from /proc/self/status).
+        "children_peak_kib": max(r.peak_vm_kib for r in list(sandbox.recent_runs)[-3:]),
+        "children_failures": [r.failure for r in list(sandbox.recent_runs)[-3:]],
         "limit_kib": memory_mib * 1024, "case_html": case_html,
     }))
 

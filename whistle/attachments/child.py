@@ -27,11 +27,26 @@ def main(argv: list[str]) -> int:
     except OSError as exc:
         print(json.dumps({"io_error": exc.errno or 5}))
         return 0
-    if outcome.failure:
-        print(json.dumps({"failure": outcome.failure}))
-    else:
-        print(json.dumps({"removed": sorted(outcome.removed), "notes": sorted(outcome.notes)}))
+    result: dict[str, object] = ({"failure": outcome.failure} if outcome.failure else
+                                 {"removed": sorted(outcome.removed),
+                                  "notes": sorted(outcome.notes)})
+    print(json.dumps(result | _peaks()))
     return 0
+
+
+def _peaks() -> dict[str, int]:
+    """This process's own high-water marks. wait4's ru_maxrss is no use here: Linux carries
+    the parent's RSS at fork into the exec'd child's figure."""
+    found: dict[str, int] = {}
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                key, _, value = line.partition(":")
+                if key in ("VmHWM", "VmPeak"):
+                    found["rss_kib" if key == "VmHWM" else "vm_kib"] = int(value.split()[0])
+    except (OSError, ValueError):
+        pass
+    return found
 
 
 if __name__ == "__main__":

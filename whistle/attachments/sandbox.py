@@ -63,7 +63,8 @@ class Outcome:
 class RunStats:
     """Resource figures of one child (no names, no content): for tests and bench/."""
 
-    peak_rss_kib: int
+    peak_rss_kib: int  # the child's own VmHWM; 0 when it was killed before it could say
+    peak_vm_kib: int   # its address-space peak (what RLIMIT_AS bounds)
     seconds: float
     killed: bool
     failure: str | None
@@ -129,37 +130,37 @@ def _spawn(kind: FileKind, src: Path, dst: Path, max_pixels: int,
         assert proc.stdout is not None
         output = proc.stdout.read(1 << 16)
         proc.stdout.close()
-        # wait4 instead of proc.wait(): it also returns the child's peak memory.
-        _pid, status, usage = os.wait4(proc.pid, 0)
+        _pid, status = os.waitpid(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
     finally:
         timer.cancel()
         if proc.returncode is None:  # an exception above: never leave the child running
             proc.kill()
             proc.wait()
-    outcome = _parse(output, proc.returncode, killed.is_set())
-    recent_runs.append(RunStats(usage.ru_maxrss, time.monotonic() - started, killed.is_set(),
-                                outcome.failure))
+    outcome, peaks = _parse(output, proc.returncode, killed.is_set())
+    recent_runs.append(RunStats(peaks.get("rss_kib", 0), peaks.get("vm_kib", 0),
+                                time.monotonic() - started, killed.is_set(), outcome.failure))
     return outcome
 
 
-def _parse(output: bytes, returncode: int, killed: bool) -> Outcome:
+def _parse(output: bytes, returncode: int, killed: bool) -> tuple[Outcome, dict[str, int]]:
     if killed or returncode != 0:
         # Killed by the timer, by SIGXCPU/SIGKILL, or died (e.g. an allocation failure in C).
-        return Outcome(failure="clean_limit")
+        return Outcome(failure="clean_limit"), {}
     try:
         data = json.loads(output.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        return Outcome(failure="damaged")
+        return Outcome(failure="damaged"), {}
     if not isinstance(data, dict):
-        return Outcome(failure="damaged")
+        return Outcome(failure="damaged"), {}
+    peaks = {k: int(data[k]) for k in ("rss_kib", "vm_kib") if isinstance(data.get(k), int)}
     if "io_error" in data:
         errno = int(data["io_error"])
         raise OSError(errno, os.strerror(errno))
     if data.get("failure"):
-        return Outcome(failure=str(data["failure"]))
+        return Outcome(failure=str(data["failure"])), peaks
     return Outcome(frozenset(map(str, data.get("removed", ()))),
-                   frozenset(map(str, data.get("notes", ()))))
+                   frozenset(map(str, data.get("notes", ())))), peaks
 
 
 def apply_child_limits(memory_bytes: int, cpu_seconds: int, file_bytes: int) -> None:
