@@ -47,3 +47,23 @@ def test_checklist_updates_as_steps_are_done(app: Flask, clock: Clock) -> None:
         teams.create_team(db, "test", unit, "pyb", db.get(Officer, pyb.officer.id))
     page = c.get("/admin/").get_data(as_text=True)
     assert 'id="setup-ready"' in page and 'id="step-two_holders" class="todo"' in page
+
+
+def test_add_member_offers_only_officers_of_the_team_role_and_unit(app: Flask, clock: Clock) -> None:
+    import re
+
+    c = _admin(app, clock)
+    with transaction(state(app).db) as db:
+        unit = make_unit(db, "PUSAT", "Pusat")
+        other = make_unit(db, "KANWIL", "Kanwil")
+        team = make_team(db, unit, "verifikator")
+        make_officer(db, unit, "verifikator", "ver-member", teams=(team,))
+        make_officer(db, unit, "verifikator", "ver-new")
+        make_officer(db, other, "verifikator", "ver-elsewhere")
+        make_officer(db, unit, "pyb", "pyb-here")
+        team_id = team.team.id
+    page = c.get("/admin/teams").get_data(as_text=True)
+    select = re.search(rf'<select id="add-{team_id}"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert "ver-new" in select
+    for absent in ("ver-member", "ver-elsewhere", "pyb-here"):
+        assert absent not in select

@@ -34,7 +34,15 @@ def _page(error: str | None = None) -> tuple[str, int]:
                         and not teams.other_active_holders(db, t.id, m.officer.id)}
                        for m in db.scalars(select(TeamMember).where(
                            TeamMember.team_id == t.id).order_by(TeamMember.added_at))]
+            joined = {m["id"] for m in members}
+            # "Add member" offers only who could join: this team's role and unit, not a member yet.
+            candidates = [(o.id, o.username + ("" if o.enrolled_at else " — " + _("not enrolled")))
+                          for o in db.scalars(select(Officer).where(
+                              Officer.role == t.role, Officer.unit_id == t.unit_id,
+                              Officer.active.is_(True)).order_by(Officer.username))
+                          if o.id not in joined]
             rows.append({"id": t.id, "unit": t.unit.code, "role": t.role, "members": members,
+                         "candidates": candidates,
                          "needed": membership.approvals_needed(db, t),
                          "fingerprint": PublicKey.from_bytes(t.public_key).fingerprint()})
         unit_opts = [(u.id, u.code) for u in db.scalars(select(Unit).order_by(Unit.code))]
