@@ -20,3 +20,26 @@ def test_landing_page_answers_200(app: Flask, clock: Clock, role: str) -> None:
     resp = login_as(c, who, clock)
     landing = resp.headers["Location"]
     assert c.get(landing).status_code == 200, (role, landing)
+
+
+def test_officer_nav_has_a_space_before_every_separator(app: Flask, clock: Clock) -> None:
+    import re
+
+    who = enrol(app, "admin-nav", "admin", None)
+    c = app.test_client()
+    login_as(c, who, clock)
+    html = c.get("/admin/").get_data(as_text=True)
+    nav = re.search(r'<nav class="officer"[^>]*>(.*?)</nav>', html, re.S).group(1)
+    text = re.sub(r"<[^>]+>", "", nav)
+    assert "|" in text and not re.search(r"\S\|", text), text
+
+
+def test_receipt_has_one_charset(app: Flask) -> None:
+    from tests.web.reporter_helpers import file_report, make_org
+
+    make_org(app)
+    c = app.test_client()
+    file_report(c)
+    resp = c.get("/lapor/tanda-terima.txt")
+    assert resp.status_code == 200
+    assert resp.headers["Content-Type"] == "text/plain; charset=utf-8"

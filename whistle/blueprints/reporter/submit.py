@@ -163,7 +163,7 @@ def receipt_txt() -> Response:
     # Like the page, available until confirmed: a download that died on the way is retried.
     body = render_template("reporter/receipt_txt.html", ticket=receipt["ticket"],
                            register_no=receipt["register_no"])
-    return Response(body.replace("\n", "\r\n"), mimetype="text/plain; charset=utf-8", headers={
+    return Response(body.replace("\n", "\r\n"), mimetype="text/plain", headers={  # Flask adds "; charset=utf-8"
         "Content-Disposition": 'attachment; filename="tanda-terima-laporan.txt"'})
 
 
