@@ -150,3 +150,106 @@ def test_not_followable_by_the_pyb(world: World) -> None:
     world.act("pyb", case_id, "close")
     bodies = "\n".join(m.body for m in reporter_sees(world, ticket).messages)
     assert "telah meninggal dunia" in bodies
+
+
+# -- the liveness model against the real services -----------------------------------------------
+
+from datetime import UTC, datetime  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.domain.liveness import VALID, State, moves  # noqa: E402
+from whistle.domain.constants import Party, Role, Status  # noqa: E402
+from whistle.domain.workflow import Action  # noqa: E402
+from whistle.models import CaseKeyWrap, Team  # noqa: E402
+
+# Who acts for a role, by the unit whose team holds the key (the case is filed at PUSAT).
+ACTS_FOR = {("PUSAT", "verifikator"): "ver", ("PUSAT", "pyb"): "pyb", ("PUSAT", "pengkaji"): "pk",
+            ("KANWIL", "pengkaji"): "pk_kw", ("KANWIL", "verifikator"): "ver_kw"}
+ROUTED_UNIT = {Action.FORWARD_UNIT, Action.DISPOSE_TO_PENGKAJI}
+OTHER_CLASS = {("complaint", "maladministration"): ("aspiration", "poor_public_service")}
+
+
+class _Sipuma:
+    data_request_policy = "sipuma"
+
+
+def held(world: World, case_id: str) -> set[tuple[str, str]]:
+    codes = {v: k for k, v in world.units.items()}
+    with transaction(world.factory) as db:
+        return {(codes[u], r) for u, r in db.execute(
+            select(Team.unit_id, Team.role).join(CaseKeyWrap, CaseKeyWrap.team_id == Team.id)
+            .where(CaseKeyWrap.case_id == case_id))}
+
+
+def step(world: World, case_id: str, ticket: str, action: Action, actor: object, *,
+         unit: str, sipuma: bool) -> None:
+    """Take one step of the model through the services, as the actor who holds the key."""
+    case = world.case(case_id)
+    if actor is Party.REPORTER:
+        login = followup.login(world.factory, ticket, pepper=PEPPER)
+        followup.reply(world.factory, login, "Ini keterangan tambahan saya.")
+        return
+    if actor is Party.SYSTEM:
+        # Time passes beyond any deadline or quiet period of a case filed today; the sweep runs.
+        sweep.run(world.factory, now=datetime.now(UTC) + timedelta(days=60), send_mail=False)
+        return
+    holders = held(world, case_id)
+    who = next(ACTS_FOR[h] for h in sorted(holders) if h[1] == str(actor) and h in ACTS_FOR)
+    params: dict[str, object] = dict(VALID.get(action, {}))
+    if action in ROUTED_UNIT:
+        params["unit_id"] = str(world.units[unit])
+    if action is Action.RECLASSIFY:
+        kind, category = OTHER_CLASS.get((case.kind, case.category), ("complaint", "maladministration"))
+        params.update(kind=kind, category=category)
+    world.act(who, case_id, action.value, config=_Sipuma() if sipuma else None, **params)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 60), st.sampled_from(["PUSAT", "KANWIL"]), st.booleans()),
+                min_size=1, max_size=12))
+def test_the_liveness_model_is_what_the_services_do(world: World, walk: list[tuple[int, str, bool]]) -> None:
+    """Random walks of key-holding steps through the real services: after every step the teams
+    holding a wrap are exactly the model's key holders, and from wherever the walk stops, the
+    model's path to `archived` runs through the services to the archive."""
+    case_id, ticket = world.file()
+    state: State = (Status.RECEIVED, frozenset({Role.VERIFIKATOR}))
+    sipuma = False
+
+    def agree() -> None:
+        assert world.case(case_id).status == state[0].value
+        assert {Role(r) for _, r in held(world, case_id)} == set(state[1])
+
+    def take(action: Action, actor: object, after: State, unit: str) -> None:
+        nonlocal state
+        step(world, case_id, ticket, action, actor, unit=unit, sipuma=sipuma)
+        state = after
+        agree()
+
+    def options(st_: State) -> list[tuple[Action, object, State]]:
+        # The sweep's way out of a data request is the one the office's policy sealed.
+        other = Action.AUTO_ARCHIVE if sipuma else Action.AUTO_NOT_FOLLOWABLE
+        return [m for m in moves(st_) if m[0] is not other]
+
+    for choice, unit, policy in walk:
+        found = options(state)
+        if not found:
+            break
+        action, actor, after = found[choice % len(found)]
+        if action is Action.REQUEST_DATA:
+            sipuma = policy
+        take(action, actor, after, unit)
+    # From here the model knows a path to the archive; the services must walk it too.
+    paths: dict[State, list[tuple[Action, object, State]]] = {state: []}
+    todo = [state]
+    while todo:  # breadth first over this office's moves: the shortest path
+        here = todo.pop(0)
+        for move in options(here):
+            if move[2] not in paths:
+                paths[move[2]] = [*paths[here], move]
+                todo.append(move[2])
+    target = min((s for s in paths if s[0] is Status.ARCHIVED), key=lambda s: len(paths[s]))
+    for action, actor, after in paths[target]:
+        take(action, actor, after, "KANWIL")
+    assert world.case(case_id).status == Status.ARCHIVED.value
