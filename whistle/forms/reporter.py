@@ -19,6 +19,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -60,6 +61,10 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def _select(pairs: Any) -> list[SelectChoice]:
+    return [SelectChoice(str(value), text) for value, text in pairs]
+
+
 class ReportForm(FlaskForm):
     class Meta:
         locales = False
@@ -78,9 +83,10 @@ class ReportForm(FlaskForm):
     where = StringField(_l("Where did it happen?"), filters=[_strip])
     how = TextAreaField(_l("How did it happen?"), filters=[_strip])
     anonymity = RadioField(_l("Your identity"), validate_choice=False, choices=[
-        (ANONYMOUS, _l("Fully anonymous: I give no identity at all.")),
-        (CONFIDENTIAL, _l("Confidential: I give my identity. It is sealed and opened only by "
-                          "two custodians together, after an approved and recorded request.")),
+        SelectChoice(ANONYMOUS, _l("Fully anonymous: I give no identity at all.")),
+        SelectChoice(CONFIDENTIAL, _l("Confidential: I give my identity. It is sealed and opened "
+                                      "only by two custodians together, after an approved and "
+                                      "recorded request.")),
     ])
     name = StringField(_l("Full name"), filters=[_strip])
     nik = StringField(_l("NIK (16 digits)"), filters=[_strip])
@@ -98,9 +104,10 @@ class ReportForm(FlaskForm):
 
     def setup(self, lang: str, units: list[tuple[int, str]]) -> ReportForm:
         self.scope = SCOPE.get(lang)  # who can be reported (NTT SOP), shown above "who"
-        self.kind.choices = choices(Kind, lang)
-        self.category.choices = [("", _l("Choose one…"))] + choices(Category, lang)
-        self.unit.choices = [("", _l("Choose one…"))] + [(str(i), n) for i, n in units]
+        # SelectChoice, not tuples: wtforms 3.4 drops tuple choices.
+        self.kind.choices = _select(choices(Kind, lang))
+        self.category.choices = _select([("", _l("Choose one…")), *choices(Category, lang)])
+        self.unit.choices = _select([("", _l("Choose one…")), *((str(i), n) for i, n in units)])
         self._units = {str(i) for i, _ in units}
         if len(units) == 1:
             self.unit.data = str(units[0][0])
