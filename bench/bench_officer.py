@@ -40,6 +40,7 @@ from whistle.models import (  # noqa: E402
 from whistle.services.cases import page as casepage  # noqa: E402
 from whistle.services.cases import inbox
 from whistle.services.operations import sweep
+from whistle.services.custody import audit  # noqa: E402
 from whistle.services.custody.casekeys import CaseCipher, team_key_context, wrap_for_team  # noqa: E402
 from whistle.services.cases.transitions import FIELD_SWEEP_NOTICE  # noqa: E402
 
@@ -133,7 +134,8 @@ def main() -> None:
         with engine.begin() as conn:
             Base.metadata.drop_all(conn)
     Base.metadata.create_all(engine)
-    factory = make_sessionmaker(engine)
+    # Fresh keys: the bench has no instance folder, and audit.append refuses an unbound factory.
+    factory = audit.bind(make_sessionmaker(engine), audit.AuditKeys.generate())
 
     t = time.perf_counter()
     keys, officer, sample = seed(factory, args.cases)

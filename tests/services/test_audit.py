@@ -107,6 +107,7 @@ def test_chain_mac_is_rfc2104_hmac_sha256(size: int) -> None:
     mac = audit.chain_mac(key)
     for message in (b"", b"x", secrets.token_bytes(1000)):
         assert mac(message) == hmac.digest(key, audit.ENTRY_LABEL + b"\x01" + message, "sha256")
+        assert audit.entry_mac(key, message) == mac(message)
 
 
 def test_encoding_is_length_prefixed() -> None:
