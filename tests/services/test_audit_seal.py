@@ -134,3 +134,16 @@ def test_keyed_log_needs_no_seal(factory: Factory) -> None:
     assert seal(factory).legacy == 0
     with factory() as db:
         assert db.scalar(select(AuditEntry.id).where(AuditEntry.action == "audit.seal")) is None
+
+
+def test_old_times_stored_in_another_text_form_verify_after_the_seal(factory: Factory) -> None:
+    """SQLite keeps times as text; rows an older writer stored as '2025-06-01T08:01:00' or
+    without microseconds are stored again in the one form the chain encodes."""
+    old_log(factory, 3)
+    if factory.kw["bind"].dialect.name == "sqlite":
+        with transaction(factory) as db:
+            db.execute(text("UPDATE audit_log SET at = '2025-06-01 08:01:00' WHERE id = 1"))
+            db.execute(text("UPDATE audit_log SET at = '2025-06-01T08:02:00.000000' WHERE id = 2"))
+    assert seal(factory).legacy == 3
+    with transaction(factory) as db:
+        assert audit.verify(db).ok

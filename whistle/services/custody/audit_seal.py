@@ -80,8 +80,11 @@ def seal(db: Session) -> SealResult:
     db.add(entry)
     db.flush()
     table = cast(Table, AuditEntry.__table__)
+    # The time is written back too: on SQLite the verifier MACs the stored text, and an old row
+    # written in another text form (no microseconds, a 'T') is stored again in the one form.
     rewrite = (update(table).where(table.c.id == bindparam("b_id"))
-               .values(prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")))
+               .values(at=bindparam("b_at", type_=table.c.at.type),
+                       prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")))
     old_prev, new_prev = GENESIS, GENESIS
     legacy = rewritten = 0
     legacy_head: bytes | None = None
@@ -112,7 +115,7 @@ def seal(db: Session) -> SealResult:
             else:
                 raise SealRefused(entry_id, ALTERED)
             new_hash = mac(entry_message(new_prev, entry_id, text, actor, action, obj, detail))
-            changes.append({"b_id": entry_id, "b_prev": new_prev, "b_hash": new_hash})
+            changes.append({"b_id": entry_id, "b_at": at, "b_prev": new_prev, "b_hash": new_hash})
             old_prev, new_prev, last_id = digest, new_hash, entry_id
         db.connection().execute(rewrite, changes)
         rewritten += len(changes)
