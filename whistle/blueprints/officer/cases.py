@@ -145,6 +145,8 @@ def case_action(case_id: str) -> Any:
         return _refused(case_id, exc, params | {"action": action})
     except Conflict:  # lost a race at commit: same answer as a stale form
         return _refused(case_id, cases.CaseChanged(), params)
+    if out.action in cases.REVOKING:  # the officer's team gave the case key back: no case page
+        return redirect(url_for("officer.cases", done=out.action.value), code=303)
     return redirect(url_for("officer.case", case_id=case_id, done=out.action.value), code=303)
 
 
