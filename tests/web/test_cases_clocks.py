@@ -210,3 +210,26 @@ def test_the_case_page_shows_late_by_the_units_day(world: World, monkeypatch: py
                              team_keys=world.keys("ver_kw"), case_id=wita)
         assert view.today == date(2027, 1, 9) and view.case.due_on < view.today
         assert db.get(Case, wita).unit_id == world.units["KANWIL"]
+
+
+def test_the_unit_timezone_command(db_url: str, instance_dir: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from whistle.cli import cli
+    from whistle.db import make_engine, make_sessionmaker
+
+    engine = make_engine(db_url)
+    build_world(make_sessionmaker(engine))
+    monkeypatch.setenv("WHISTLE_INSTANCE_DIR", str(instance_dir))
+    monkeypatch.setenv("WHISTLE_DATABASE_URL", db_url)
+    shown = CliRunner().invoke(cli, ["unit-timezone", "kanwil"])
+    assert shown.exit_code == 0 and "KANWIL: WIB (Asia/Jakarta)" in shown.output
+    changed = CliRunner().invoke(cli, ["unit-timezone", "KANWIL", "wita"])
+    assert changed.exit_code == 0 and "KANWIL: WITA (Asia/Makassar)" in changed.output
+    bad = CliRunner().invoke(cli, ["unit-timezone", "KANWIL", "UTC"])
+    assert bad.exit_code != 0 and "WIB, WITA or WIT" in bad.output
+    assert CliRunner().invoke(cli, ["unit-timezone", "NOPE", "WIT"]).exit_code != 0
+    with transaction(make_sessionmaker(engine)) as db:
+        unit = db.scalar(select(Unit).where(Unit.code == "KANWIL"))
+        assert unit.timezone == "Asia/Makassar"
+    engine.dispose()
