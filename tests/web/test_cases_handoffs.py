@@ -301,3 +301,26 @@ def test_a_refused_hand_off_writes_nothing(world: World) -> None:
         assert len(db.scalars(select(CaseKeyWrap).where(CaseKeyWrap.case_id == case_id)).all()) == n_wraps
     assert Role.VERIFIKATOR.value in wrap_roles(world, case_id)["PUSAT"]
     assert isinstance(world.case(case_id), Case)
+
+
+def test_the_retention_purge_takes_the_statement_with_the_case(world: World, tmp_path: object) -> None:
+    from whistle.attachments.storage import AttachmentStore
+    from whistle.services.operations import retention
+
+    case_id, _ = _verified(world)
+    world.act("ver", case_id, "forward_pyb")
+    world.act("pyb", case_id, "dispose_to_pengkaji", tier="5", unit_id=str(world.units["PUSAT"]))
+    world.act("pk", case_id, "record_statement", statement="Terlapor membantah.")
+    world.act("pk", case_id, "conclude_unsubstantiated")
+    world.act("pyb", case_id, "close")
+    closed = world.case(case_id).closed_at
+    assert closed is not None
+    sweep.run(world.factory, now=closed + timedelta(days=40), send_mail=False)
+    archived = world.case(case_id).archived_at
+    assert archived is not None
+    purged = retention.purge_archived(world.factory, AttachmentStore(tmp_path),  # type: ignore[arg-type]
+                                      retention_days=10, now=archived + timedelta(days=11))
+    assert purged == 1
+    with transaction(world.factory) as db:
+        assert db.scalars(select(CaseStatement)).all() == []
+        assert db.get(Case, case_id) is None
