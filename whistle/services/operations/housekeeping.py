@@ -81,15 +81,19 @@ def _known(factory: sessionmaker[Session], names: Iterable[str]) -> set[str]:
     return known
 
 
+def wait_for_commits_in_flight() -> None:
+    # A COMMIT the dead process sent just before it died may still be on its way through
+    # PostgreSQL: give it time to land, then ask again.
+    time.sleep(COMMIT_GRACE)
+
+
 def _settle(factory: sessionmaker[Session], temps: set[str],
             journaled: set[str]) -> tuple[set[str], set[str]]:
     """(temps the database holds rows for, temps whose killed request never committed)."""
     known = _known(factory, temps) if temps else set()
     abandoned = (journaled & temps) - known
     if abandoned:
-        # A COMMIT the dead process sent just before it died may still be on its way through
-        # PostgreSQL: give it time to land, then ask again.
-        time.sleep(COMMIT_GRACE)
+        wait_for_commits_in_flight()
         known |= _known(factory, abandoned)
         abandoned -= known
     return known, abandoned
