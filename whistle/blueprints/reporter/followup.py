@@ -13,6 +13,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from whistle.services.custody import consent
 from whistle.services.reporter import followup
 from whistle.services.reporter.files import discard_all
 
@@ -102,8 +103,9 @@ def confirm_new_ticket(receipt: dict[str, Any]) -> WerkzeugResponse | tuple[str,
 def _case_page(login_: followup.LoggedIn, form: ReplyForm, problems: list[dict[str, Any]],
                status: int = 200, notice: str | None = None) -> tuple[str, int]:
     view = followup.case_view(state().db, login_, lang())
+    identity = consent.reporter_side(state().db, login_.case_id, lang())
     return render_template("reporter/case.html", view=view, form=form, problems=problems,
-                           notice=notice, file_limit=file_limit()), status
+                           notice=notice, file_limit=file_limit(), identity=identity), status
 
 
 @bp.get("/laporan")
@@ -155,3 +157,36 @@ def logout() -> Any:
     discard_all(store(), pending_files())
     destroy_session()
     return render_template("reporter/logged_out.html")
+
+
+# -- the reporter's consent to reveal their identity (services/custody/consent.py) -----------
+
+@bp.post("/laporan/identitas/setuju")
+@limiter.limit(session_limit, key_func=session_key)
+@login_required
+def consent_give(login_: followup.LoggedIn) -> Any:
+    if request.form.get("confirm") != "1":  # the box says what it means: it must be ticked
+        try:
+            return _case_page(login_, ReplyForm(), [], 422, notice="consent_unconfirmed")
+        except followup.TicketUnknown:
+            return see_other("reporter.case")
+    try:
+        consent.reporter_consents(state().db, login_.case_id, login_.case_key)
+    except consent.ConsentRefused:
+        return see_other("reporter.case", ok="consent_refused", _anchor="identity-side")
+    except Conflict:
+        return see_other("reporter.case", ok="retry", _anchor="identity-side")
+    return see_other("reporter.case", ok="consented", _anchor="identity-side")
+
+
+@bp.post("/laporan/identitas/tarik")
+@limiter.limit(session_limit, key_func=session_key)
+@login_required
+def consent_withdraw(login_: followup.LoggedIn) -> Any:
+    try:
+        consent.reporter_withdraws(state().db, login_.case_id)
+    except consent.ConsentRefused:
+        return see_other("reporter.case", ok="consent_used", _anchor="identity-side")
+    except Conflict:
+        return see_other("reporter.case", ok="retry", _anchor="identity-side")
+    return see_other("reporter.case", ok="withdrawn", _anchor="identity-side")
