@@ -21,6 +21,7 @@ from whistle.models import (
     Base,
     Case,
     CaseNotice,
+    CaseStatement,
     IdentityConsent,
     IdentityRequest,
     ShareRelease,
@@ -80,6 +81,7 @@ def file_with_evidence(world: World, store: AttachmentStore, tmp_path: Path) -> 
                             blob=b"rewrapped share"))
         db.add(IdentityConsent(case_id=case.id, blob=b"sealed consent"))
         db.add(CaseNotice(case_id=case.id, kind="new", sent_at=NOW))
+        db.add(CaseStatement(case_id=case.id, officer_id=world.officer_id("pk"), blob=b"sealed statement"))
     return case.id
 
 
@@ -112,7 +114,8 @@ def storage_names(db: Session, case_id: str) -> list[str]:
 def test_children_cover_every_table_that_references_a_case() -> None:
     assert {t.name for t in CASE_CHILDREN} == {
         "case_fields", "case_key_wraps", "identity_blobs", "identity_shares", "events",
-        "messages", "attachments", "identity_requests", "identity_consents", "case_notices"}
+        "messages", "attachments", "identity_requests", "identity_consents", "case_notices",
+        "case_statements"}
 
 
 def test_old_archived_case_is_purged_with_every_row_and_file(world: World, store: AttachmentStore,
