@@ -43,3 +43,21 @@ def test_receipt_has_one_charset(app: Flask) -> None:
     resp = c.get("/lapor/tanda-terima.txt")
     assert resp.status_code == 200
     assert resp.headers["Content-Type"] == "text/plain; charset=utf-8"
+
+
+def test_system_notices_show_one_language(app: Flask) -> None:
+    """A notice with an officer's message inside (blank lines and all) is shown in the
+    viewer's language only, on the reporter's page."""
+    from tests.web.cases_world import PEPPER  # noqa: F401
+    from tests.web.reporter_helpers import confirm, file_report, login, make_org  # noqa: F401
+    from whistle.domain.constants import Text, bilingual, one_language
+
+    stored = bilingual(Text("Kami memerlukan keterangan:\n\nfoto kuitansi", "We need more:\n\nfoto kuitansi"))
+    assert one_language(stored, "id") == "Kami memerlukan keterangan:\n\nfoto kuitansi"
+    assert one_language(stored, "en") == "We need more:\n\nfoto kuitansi"
+    assert one_language("plain text\n\nwith a blank line", "en") == "plain text\n\nwith a blank line"
+    with app.test_request_context("/?lang=en"):
+        from flask import render_template_string
+
+        assert render_template_string("{{ s|one_language }}", s=stored) in (
+            "Kami memerlukan keterangan:\n\nfoto kuitansi", "We need more:\n\nfoto kuitansi")

@@ -332,6 +332,20 @@ def choices(enum_type: type[Enum], lang: str | None = DEFAULT_LANG) -> list[tupl
     return [(str(m.value), label(m, lang)) for m in enum_type]
 
 
+# Between the two languages of a stored notice: an ASCII record separator on its own line, which
+# no typed text contains, so the page can show the viewer's language only even when an
+# officer's message inside the notice has blank lines of its own.
+LANG_SEPARATOR = "\n\x1e\n"
+
+
 def bilingual(text: Text) -> str:
     """A reporter notice as stored in the thread: Indonesian first, English second."""
-    return f"{text.id}\n\n{text.en}" if text.id != text.en else text.id
+    return f"{text.id}{LANG_SEPARATOR}{text.en}" if text.id != text.en else text.id
+
+
+def one_language(stored: str, lang: str | None) -> str:
+    """The viewer's half of a ``bilingual`` notice (any other text is returned as it is)."""
+    if LANG_SEPARATOR not in stored:
+        return stored
+    id_text, _, en_text = stored.partition(LANG_SEPARATOR)
+    return en_text if (lang or "id").startswith("en") else id_text

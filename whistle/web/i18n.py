@@ -14,6 +14,7 @@ from flask_babel import Babel, gettext
 from werkzeug.wrappers import Response
 
 from whistle.config import Config
+from whistle.domain.constants import one_language
 
 DEFAULT_LOCALE = "id"
 LOCALES: tuple[str, ...] = ("id", "en")
@@ -48,6 +49,8 @@ def init_i18n(app: Flask, config: Config) -> None:
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS_DIR),
     )
     babel.init_app(app, locale_selector=select_locale)
+    # Stored notices hold both languages; pages show the viewer's (domain.constants.bilingual).
+    app.jinja_env.filters["one_language"] = lambda text: one_language(text, select_locale())
 
     @app.before_request
     def _switch_language() -> Response | None:
