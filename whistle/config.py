@@ -233,8 +233,10 @@ def validate(config: Config) -> None:
         raise ConfigError("WHISTLE_MAX_UPLOAD_BYTES must be positive")
     if config.argon2_concurrency < 1:
         raise ConfigError("WHISTLE_ARGON2_CONCURRENCY must be >= 1")
-    if config.clean_concurrency < 1 or config.clean_memory_mib < 64:
-        raise ConfigError("WHISTLE_CLEAN_CONCURRENCY must be >= 1 and WHISTLE_CLEAN_MEMORY_MIB >= 64")
+    # Below ~96 MiB a cleaning child cannot even load its parser: every file is then kept
+    # "not cleaned" (safe, but useless); README says so.
+    if config.clean_concurrency < 1 or config.clean_memory_mib < 1:
+        raise ConfigError("WHISTLE_CLEAN_CONCURRENCY and WHISTLE_CLEAN_MEMORY_MIB must be >= 1")
     if config.clean_timeout_seconds <= 0 or config.clean_wait_seconds < 0:
         raise ConfigError("WHISTLE_CLEAN_TIMEOUT_SECONDS must be > 0, WHISTLE_CLEAN_WAIT_SECONDS >= 0")
     for name in ("reporter_idle_timeout", "officer_idle_timeout", "reporter_absolute_timeout",

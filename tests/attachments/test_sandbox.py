@@ -97,7 +97,7 @@ def test_no_free_slot_refuses_instead_of_skipping_the_cleaning(tmp_path: Path,
 
 
 def test_limits_refuse_nonsense(restore_limits: None) -> None:
-    for bad in (CleanLimits(concurrency=0), CleanLimits(memory_bytes=MIB),
+    for bad in (CleanLimits(concurrency=0), CleanLimits(memory_bytes=MIB - 1),
                 CleanLimits(seconds=0)):
         with pytest.raises(ValueError):
             sandbox.configure(bad)

@@ -79,7 +79,7 @@ recent_runs: deque[RunStats] = deque(maxlen=64)
 def configure(limits: CleanLimits) -> None:
     """Set this process's limits (create_app calls it from the configuration)."""
     global _limits, _slots
-    if limits.concurrency < 1 or limits.memory_bytes < 64 * MIB or limits.seconds <= 0:
+    if limits.concurrency < 1 or limits.memory_bytes < MIB or limits.seconds <= 0:
         raise ValueError("cleaning limits out of range")
     with _lock:
         if limits.concurrency != _limits.concurrency:
