@@ -58,7 +58,9 @@ class Config:
     work_dir: Path | None = None  # default <instance>/tmp
     log_dir: Path | None = None  # default <instance>/logs
     ratelimit_storage_uri: str = "memory://"  # redis://... in production (shared by workers)
-    ratelimit_global: str = "600 per minute"  # whole-service budget (Tor: one client address)
+    # Whole-service budget (Tor: one client address). Chosen from bench/bench_flood.py: a
+    # log-in flood at this rate costs ~1/4 core on 2 vCPU and genuine filings still complete.
+    ratelimit_global: str = "600 per minute"
     ratelimit_session: str = "120 per minute"  # per session cookie
     ratelimit_ticket: str = "10 per hour"  # per ticket lookup id (guessing/brute force)
     ratelimit_key_prefix: str = "whistle"
