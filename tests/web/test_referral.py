@@ -21,8 +21,10 @@ from sqlalchemy import select
 
 from tests.web.officer_login import Clock, clock  # noqa: F401
 from tests.web.test_cases_web import Office, _attach, office  # noqa: F401
+from whistle.attachments.storage import AttachmentStore
 from whistle.db import transaction
 from whistle.models import AuditEntry, Event
+from whistle.web.state import state
 
 CANARY_NAME = "Rahmawati-CANARY-7731"
 EVIDENCE = b"%PDF-1.4 kuitansi suap 15 juta CANARY-EVIDENCE\n" * 200
@@ -222,3 +224,27 @@ def test_lapor_export_has_the_report_but_no_names(office: Office) -> None:
     assert b"'=HYPERLINK" in csv_body  # no spreadsheet formula
     assert c.get(f"/officer/cases/{case_id}/lapor.xml").status_code == 404
     assert office.client("ver_kw").get(f"/officer/cases/{case_id}/lapor.json").status_code == 404
+
+
+def test_released_identity_goes_in_only_when_given(office: Office) -> None:
+    """The route passes the identity only from this officer's session (an escalation's reading
+    window); given it, the package carries identity.json and says so in its manifest."""
+    import pyrage
+
+    from crypto.external import parse_recipient
+    from whistle.models import Officer
+    from whistle.services.records import referral
+
+    ident = pyrage.x25519.Identity.generate()
+    case_id, _ = office.world.file(identity={"name": CANARY_NAME})
+    with transaction(office.world.factory) as db:
+        pkg = referral.build(db, officer=db.get(Officer, office.world.officer_id("ver")),
+                             team_keys=office.world.keys("ver"), case_id=case_id,
+                             selection=referral.Selection(fields=frozenset({"what"}), agency="Kejaksaan"),
+                             recipient=parse_recipient(str(ident.to_public())),
+                             store=AttachmentStore(state(office.app).config.attachments_dir),
+                             summary_pdf=lambda info: b"%PDF-1.4 test",
+                             identity={"identity": {"name": CANARY_NAME}, "witnesses": []})
+    files = _open_zip(pyrage.decrypt(pkg.data, [ident]))
+    assert json.loads(files["identity.json"])["identity"]["name"] == CANARY_NAME
+    assert json.loads(files["manifest.json"])["included"]["identity"] is True

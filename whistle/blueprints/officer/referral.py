@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, render_template, request, session
 
 from crypto.external import RecipientError, parse_recipient
 from whistle.db import transaction
@@ -22,6 +22,24 @@ from whistle.web.state import state
 from . import bp
 
 MAX_TICKS = 500
+SHOWN = "identity_shown"  # officer/identity.py's session slot (within its reading window)
+
+
+def _released_identity(db: Any, officer_id: int, case_id: str) -> dict[str, Any] | None:
+    """The identity an escalation showed to this officer, for this case, in this session."""
+    import time
+
+    from whistle.models import IdentityRequest
+    from whistle.services.custody.escalation_state import lives
+
+    window = lives(state().config).reading_seconds
+    for rid, shown in dict(session.get(SHOWN) or {}).items():
+        if time.time() - float(shown.get("at", 0)) >= window:
+            continue
+        req = db.get(IdentityRequest, rid) if isinstance(rid, str) and rid.isalnum() else None
+        if req is not None and req.case_id == case_id and req.requester_id == officer_id:
+            return {"identity": shown.get("identity") or {}, "witnesses": shown.get("witnesses") or []}
+    return None
 
 
 def _store() -> Any:
@@ -36,12 +54,13 @@ def _render(case_id: str, *, error: str | None = None, status: int = 200) -> tup
         with transaction(state().db) as db:
             opts = referral.options(db, officer=me, team_keys=team_keys(), case_id=case_id)
             keys = agencies.active(db)
+            has_identity = _released_identity(db, me.id, case_id) is not None
     except CaseNotFound:
         abort(404)
     except referral.ReferralError as exc:
         return render_template("officer/referral/refused.html", error=refusal_text(exc)), 403
     return render_template("officer/referral/form.html", o=opts, agencies=keys, form=request.form,
-                           error=error), status
+                           error=error, has_identity=has_identity), status
 
 
 @bp.get("/cases/<case_id>/referral")
@@ -76,9 +95,11 @@ def referral_build(case_id: str) -> Any:
             def summary_pdf(info: dict[str, Any]) -> bytes:
                 return html_to_pdf(render_template("officer/referral/summary_pdf.html", s=info))
 
+            identity = (_released_identity(db, me.id, case_id)
+                        if request.form.get("include_identity") == "1" else None)
             package = referral.build(db, officer=officer, team_keys=team_keys(), case_id=case_id,
                                      selection=selection, recipient=recipient, store=_store(),
-                                     summary_pdf=summary_pdf)
+                                     summary_pdf=summary_pdf, identity=identity)
     except CaseNotFound:
         abort(404)
     except RecipientError:
