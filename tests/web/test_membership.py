@@ -362,7 +362,7 @@ def test_a_team_referenced_by_identity_shares_needs_two(app: Flask) -> None:
 def test_reset_drops_the_wraps_and_needs_approval_again(office: Office) -> None:
     team_id = _uki_team_with_two_holders(office)
     budi = office.people["budi"]
-    cici = office.officer("cici", Role.UKI)
+    office.officer("cici", Role.UKI)
     office.add(team_id, "cici")
     assert office.approve("budi", team_id, "cici").status_code == 303  # budi's approval ...
     a = office.admin_client
