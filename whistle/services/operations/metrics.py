@@ -69,7 +69,7 @@ def health(engine: Engine, config: Config) -> Health:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         database = "ok"
-    except Exception as exc:  # any failure is "down" to a load balancer
+    except Exception as exc:  # noqa: BLE001 - any failure is "down" to a load balancer
         log.warning("health: database unavailable (%s)", type(exc).__name__)
         database = "error"
     urls = redis_urls(config)
@@ -79,7 +79,7 @@ def health(engine: Engine, config: Config) -> Health:
             client = _redis(url)
             client.ping()
             client.close()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure is "down" to a load balancer
             log.warning("health: redis unavailable (%s)", type(exc).__name__)
             redis_state = "error"
     return Health(database, redis_state)
@@ -96,7 +96,7 @@ def record_sweep(config: Config, at: float | None = None) -> None:
             client.set(f"{config.ratelimit_key_prefix}:{SWEEP_KEY}", repr(at))
             client.close()
             return
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - fall back to the instance folder
             log.warning("sweep heartbeat: redis unavailable (%s)", type(exc).__name__)
     path = config.instance_dir / SWEEP_FILE
     tmp = path.with_name(path.name + ".tmp")
@@ -111,7 +111,7 @@ def last_sweep(config: Config) -> float | None:
             client = _redis(config.redis_url)
             raw = client.get(f"{config.ratelimit_key_prefix}:{SWEEP_KEY}")
             client.close()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - fall back to the instance folder
             log.warning("metrics: redis unavailable (%s)", type(exc).__name__)
     if raw is None:
         try:
