@@ -29,7 +29,8 @@ from whistle.web.state import state
 ROOT = Path(__file__).resolve().parents[2]
 HUGE = [str(MAX_DB_INT + 1), str(2**63), str(2**64), "9" * 40, str(-(2**63) - 1)]
 # Names routes read without a template field (query strings, dynamic names).
-EXTRA_FIELDS = ("page", "after", "k", "lang", "id", "ok", "verify", "ok_1", "note_1", "year")
+EXTRA_FIELDS = ("page", "after", "k", "lang", "id", "ok", "verify", "ok_1", "note_1", "year",
+                "team_id", "officer_id", "unit_id", "version")
 SKIP = {"officer.logout", "reporter.logout", "static"}  # would end the test's own sessions
 
 
