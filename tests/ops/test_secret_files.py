@@ -22,7 +22,9 @@ def test_every_setting_has_a_file_variant(tmp_path: Path) -> None:
     convert = {"int": int, "float": float, "bool": lambda v: v == "true", "str": str}
     for f in fields(Config):
         kind = str(f.type)
-        value = "db" if f.name == "session_backend" else samples.get(kind, str(tmp_path / "x"))
+        # Settings with a fixed set of values get one of them; the rest a sample of their type.
+        fixed = {"session_backend": "db", "data_request_policy": "sipuma"}
+        value = fixed.get(f.name) or samples.get(kind, str(tmp_path / "x"))
         path = tmp_path / f"{f.name}.txt"
         path.write_text(value + "\n")  # the final newline an editor adds is not part of it
         try:

@@ -73,7 +73,8 @@ def test_bad_settings_are_refused(env: dict[str, str]) -> None:
 
 def test_secrets_are_created_private_and_idempotent(tmp_path: Path) -> None:
     config = Config(instance_dir=tmp_path / "inst")
-    assert sorted(init_instance(config)) == ["pepper", "secret_key", "totp_key"]
+    assert sorted(init_instance(config)) == ["audit_key", "audit_signing_key", "pepper", "secret_key",
+                                            "totp_key"]
     first = load_secrets(config)
     assert init_instance(config) == []  # never overwritten
     assert load_secrets(config).pepper == first.pepper
