@@ -6,16 +6,12 @@ secret printed here, on the operator's terminal, valid for 72 hours.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import click
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from whistle.commands.audit import audited
+from whistle.commands.audit import audited_session
 from whistle.config import Config, ConfigError, load_config
-from whistle.db import make_engine, make_sessionmaker, transaction
 from whistle.domain.constants import Role
 from whistle.models import Officer
 
@@ -25,16 +21,6 @@ def _config() -> Config:
         return load_config()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-
-
-@contextmanager
-def _db(config: Config) -> Iterator[Session]:
-    engine = make_engine(config.db_url)
-    try:
-        with transaction(audited(make_sessionmaker(engine), config)) as db:
-            yield db
-    finally:
-        engine.dispose()
 
 
 def _print_secret(username: str, secret: str) -> None:
@@ -49,7 +35,7 @@ def create_first_admin(config: Config, username: str = "admin",
     """Create an admin if the instance has no active one; (username, secret) or None."""
     from whistle.services.people import accounts
 
-    with _db(config) as db:
+    with audited_session(config) as db:
         exists = db.scalar(select(func.count()).select_from(Officer).where(
             Officer.role == Role.ADMIN, Officer.active.is_(True)))
         if exists:
@@ -73,7 +59,7 @@ def register(cli: click.Group) -> None:
     def create_admin(username: str, display_name: str) -> None:
         from whistle.services.people import accounts
 
-        with _db(_config()) as db:
+        with audited_session(_config()) as db:
             try:
                 officer, secret = accounts.create_officer(db, "cli", username, display_name,
                                                           Role.ADMIN, None)
@@ -91,7 +77,7 @@ def register(cli: click.Group) -> None:
     def enrolment_reset(username: str) -> None:
         from whistle.services.people import accounts
 
-        with _db(_config()) as db:
+        with audited_session(_config()) as db:
             officer = db.scalar(select(Officer).where(
                 func.lower(Officer.username) == accounts.normalise_username(username)))
             if officer is None:

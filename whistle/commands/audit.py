@@ -46,7 +46,8 @@ def audited(factory: sessionmaker[Session], config: Config) -> sessionmaker[Sess
 
 
 @contextmanager
-def _session(config: Config) -> Iterator[Session]:
+def audited_session(config: Config) -> Iterator[Session]:
+    """One CLI unit of work whose audit appends are keyed (commands share it)."""
     engine = make_engine(config.db_url)
     try:
         with transaction(audited(make_sessionmaker(engine), config)) as db:
@@ -59,7 +60,7 @@ def _verify(head_file: str | None) -> None:
     from whistle.services.custody import audit, audit_head
 
     config = _config()
-    with _session(config) as db:
+    with audited_session(config) as db:
         head = None
         if head_file is not None:
             try:
@@ -94,7 +95,7 @@ def seal_once(config: Config, *, quiet_if_done: bool = False) -> None:
             "chained with plain SHA-256 now mean someone re-chained them without the key: "
             "not sealing them. Keep a copy of the database and investigate.")
     try:
-        with _session(config) as db:
+        with audited_session(config) as db:
             result = audit_seal.seal(db)
     except audit_seal.SealRefused as exc:
         raise click.ClickException(f"{exc}. Keep a copy of the database as evidence.") from None
@@ -137,7 +138,7 @@ def register(cli: click.Group) -> None:
     def head_command(output: str | None) -> None:
         from whistle.services.custody import audit, audit_head
 
-        with _session(_config()) as db:
+        with audited_session(_config()) as db:
             report = audit.verify(db)
             signed = audit_head.sign(audit_head.from_report(report), audit.keys_for(db))
         if not report.ok:
